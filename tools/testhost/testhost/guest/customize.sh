@@ -1,0 +1,61 @@
+#!/bin/sh
+# Runs inside the freshly debootstrapped root (chroot) to turn it into a test-host guest image.
+# Every guest boots from this root through its own copy-on-write layer, so nothing here may be
+# guest-specific: the guest's name and address come from the kernel command line at boot.
+set -eu
+KVER="$1"
+
+depmod "$KVER"
+
+# No boot-time fsck: ext4's journal is replayed at mount, which is what a power-cut test needs,
+# and a full check would add seconds to every boot.
+cat > /etc/fstab <<'FSTAB'
+/dev/ubda / ext4 defaults,noatime 0 0
+FSTAB
+
+# An empty machine-id makes systemd generate a distinct one per guest on first boot.
+: > /etc/machine-id
+rm -f /var/lib/dbus/machine-id
+
+install -m 0755 /tmp/testhost-guest/testhost-net /usr/local/sbin/testhost-net
+install -m 0644 /tmp/testhost-guest/testhost-net.service /etc/systemd/system/testhost-net.service
+systemctl enable testhost-net.service
+
+# Slow ssh logins came from PAM and DNS look-ups; tests only ever log in as root with a key.
+mkdir -p /etc/ssh/sshd_config.d /root/.ssh
+cat > /etc/ssh/sshd_config.d/testhost.conf <<'SSHD'
+PermitRootLogin prohibit-password
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+UsePAM no
+UseDNS no
+SSHD
+install -m 0600 /tmp/testhost-guest/authorized_keys /root/.ssh/authorized_keys
+chmod 0700 /root/.ssh
+
+# Roles decide when the container engines start; a guest must boot with none running so that
+# the storage driver can still be chosen.
+for unit in docker.service docker.socket containerd.service; do
+    systemctl disable "$unit" 2>/dev/null || true
+done
+
+# Nothing reads a console login on a test host, and timers would only steal the two host cores.
+for unit in getty@tty1.service serial-getty@ttyS0.service console-getty.service \
+            apt-daily.timer apt-daily-upgrade.timer man-db.timer e2scrub_all.timer fstrim.timer \
+            systemd-timesyncd.service e2scrub_reap.service getty-static.service; do
+    systemctl mask "$unit" 2>/dev/null || true
+done
+
+# The UML kernel exposes ~600 virtual ttys; coldplugging them through udev held boot up by ~10 s
+# (devtmpfs already made their nodes). Every other device still gets its udev events.
+mkdir -p /etc/systemd/system/systemd-udev-trigger.service.d
+cat > /etc/systemd/system/systemd-udev-trigger.service.d/testhost.conf <<'UNIT'
+[Service]
+ExecStart=
+ExecStart=-udevadm trigger --type=all --action=add --prioritized-subsystem=module,block,tpmrm,net,input --subsystem-nomatch=tty
+UNIT
+
+systemctl set-default multi-user.target
+echo testhost > /etc/hostname
+apt-get clean
+rm -rf /var/lib/apt/lists/* /tmp/testhost-guest
