@@ -340,6 +340,19 @@ class Lab(object):
         guest.pid = None
         self.save()
 
+    def remove_guest(self, guest):
+        """Power a guest off and delete it with its disks, tap and forwarder."""
+        if guest.pid:
+            _kill_tree(guest.pid)
+        if guest.forwarder_pid and _alive(guest.forwarder_pid):
+            _kill_tree(guest.forwarder_pid)
+        _sh(["ip", "netns", "exec", self.netns, "ip", "link", "del", "tap%d" % guest.index],
+            check=False)
+        shutil.rmtree(self.guest_dir(guest), ignore_errors=True)
+        shutil.rmtree(os.path.join(self.dir, "uml", self.umid(guest)), ignore_errors=True)
+        del self.guests[guest.name]
+        self.save()
+
     # ---- whole lab ---------------------------------------------------------------------------
     def up(self, specs, timeout=180, out=sys.stderr):
         """Boot every guest in ``specs`` (name, disks, mem, groups) that is not running."""
