@@ -1,0 +1,149 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) devmapper.storage contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Sparse backing files on loop devices: what is there now, and the plan to reach what is asked.
+
+``LoopFileIO`` reads the machine (file sizes, blocks allocated, loop associations, holders);
+``plan_loop_file`` is pure and decides the actions, so it is unit-tested without a kernel.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import os
+
+from ansible_collections.devmapper.storage.plugins.module_utils.dm_parsers import (
+    parse_losetup_json,
+)
+from ansible_collections.devmapper.storage.plugins.module_utils.runners import (
+    Action,
+    ModuleError,
+    ToolRunner,
+)
+from ansible_collections.devmapper.storage.plugins.module_utils.sizes import human
+
+
+class LoopFileState(object):
+    """One backing file as found: ``exists``, ``size``, ``allocated`` bytes, its ``loop`` device
+    (or None), the loop's ``loop_size`` and the dm devices that hold it open (``holders``)."""
+
+    def __init__(self, path, exists=False, size=None, allocated=None, loop=None, loop_size=None,
+                 holders=None, is_regular=True):
+        self.path = path
+        self.exists = exists
+        self.size = size
+        self.allocated = allocated
+        self.loop = loop
+        self.loop_size = loop_size
+        self.holders = holders or []
+        self.is_regular = is_regular
+
+    def to_dict(self):
+        return {"file": self.path, "exists": self.exists, "size": self.size,
+                "allocated_bytes": self.allocated, "loop_device": self.loop,
+                "loop_size": self.loop_size, "holders": self.holders}
+
+
+class LoopFileIO(object):
+    def __init__(self, module):
+        self.module = module
+        self.losetup = ToolRunner(module, "losetup")
+        self.truncate = ToolRunner(module, "truncate")
+        self.rm = ToolRunner(module, "rm")
+
+    def associations(self):
+        """{real path of backing file: loop device} for every attached loop device."""
+        _, out, _ = self.losetup.run(["--json", "--list", "--output", "NAME,BACK-FILE"])
+        found = {}
+        for row in parse_losetup_json(out):
+            back = (row.get("back-file") or "").strip()
+            if back.endswith(" (deleted)"):
+                continue
+            found.setdefault(os.path.realpath(back), row["name"])
+        return found
+
+    @staticmethod
+    def _sys_block(loop, *parts):
+        return os.path.join("/sys/block", os.path.basename(loop), *parts)
+
+    def read(self, path, associations):
+        state = LoopFileState(path)
+        if os.path.lexists(path):
+            st = os.stat(path)
+            state.exists = True
+            state.is_regular = os.path.isfile(path)
+            state.size = st.st_size
+            state.allocated = st.st_blocks * 512
+        state.loop = associations.get(os.path.realpath(path))
+        if state.loop:
+            try:
+                with open(self._sys_block(state.loop, "size")) as handle:
+                    state.loop_size = int(handle.read()) * 512
+                state.holders = sorted(os.listdir(self._sys_block(state.loop, "holders")))
+            except (IOError, OSError):
+                pass
+            state.holders = [self.dm_name(h) for h in state.holders]
+        return state
+
+    def dm_name(self, holder):
+        try:
+            with open(os.path.join("/sys/block", holder, "dm", "name")) as handle:
+                return handle.read().strip()
+        except (IOError, OSError):
+            return holder
+
+
+def plan_loop_file(io, role, current, want_size, state, force=False, remove_file=False):
+    """Actions that take one backing file from ``current`` to the wanted state.
+
+    ``role`` ("data_file" or "metadata_file") names the parameter in every refusal."""
+    actions = []
+    if state == "present":
+        if current.exists and not current.is_regular:
+            raise ModuleError("%s: %s exists and is not a regular file" % (role, current.path))
+        if not current.exists:
+            if want_size is None:
+                raise ModuleError("%s: %s does not exist; give %s to create it"
+                                  % (role, current.path, role.replace("_file", "_size")))
+            parent = os.path.dirname(current.path) or "."
+            if not os.path.isdir(parent):
+                raise ModuleError("%s: directory %s does not exist" % (role, parent))
+            actions.append(Action(io.truncate, ["--size", str(want_size), current.path],
+                                  "create %s as a sparse file of %s" % (role, human(want_size))))
+        elif want_size is not None and want_size < current.size:
+            raise ModuleError(
+                "%s: refusing to shrink %s from %s to %s: a thin pool cannot lose data blocks"
+                % (role.replace("_file", "_size"), current.path, human(current.size),
+                   human(want_size)), changed=False)
+        elif want_size is not None and want_size > current.size:
+            actions.append(Action(io.truncate, ["--size", str(want_size), current.path],
+                                  "grow %s from %s to %s" % (role, human(current.size),
+                                                            human(want_size))))
+            if current.loop:
+                actions.append(Action(io.losetup, ["--set-capacity", current.loop],
+                                      "make %s see the new size of %s" % (current.loop, role)))
+        if not current.loop:
+            actions.append(Action(io.losetup, ["--find", "--show", current.path],
+                                  "attach %s to a free loop device" % role))
+        elif current.loop_size is not None and current.exists and want_size is None \
+                and current.loop_size < current.size:
+            # the file grew behind our back (e.g. a truncate by hand): finish the job
+            actions.append(Action(io.losetup, ["--set-capacity", current.loop],
+                                  "make %s see the new size of %s" % (current.loop, role)))
+    elif state == "absent":
+        if current.loop:
+            if current.holders and not force:
+                raise ModuleError(
+                    "%s: %s (%s) is held open by %s; detaching it would pull the disk from under "
+                    "a live pool. Remove the pool first, or set force=true to detach it anyway "
+                    "(the kernel then detaches it when the last holder closes)"
+                    % (role, current.loop, current.path, ", ".join(current.holders)))
+            actions.append(Action(io.losetup, ["--detach", current.loop],
+                                  "detach %s from %s" % (current.loop, role)))
+        if remove_file and current.exists:
+            if not force:
+                raise ModuleError("%s: removing %s destroys the pool's %s; set force=true to "
+                                  "remove it" % (role, current.path, role.replace("_file", "")))
+            actions.append(Action(io.rm, ["--", current.path], "remove %s" % role))
+    return actions

@@ -1,0 +1,123 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) devmapper.storage contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""One small runner per command-line tool, and the plan of actions modules apply.
+
+Every command goes through ``module.run_command`` with an argument list (never a shell) in the C
+locale, because the parsers read English output. A failed command raises ``CommandError``, which
+each module turns into ``fail_json`` in exactly one place.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import errno
+
+C_LOCALE = {"LANG": "C", "LC_ALL": "C", "LC_MESSAGES": "C", "LANGUAGE": "C"}
+
+# What the kernel's answers to dm ioctls look like in dmsetup's stderr, and what they mean.
+DM_ERRNO_TEXT = {
+    "File exists": errno.EEXIST,
+    "No data available": errno.ENODATA,
+    "Device or resource busy": errno.EBUSY,
+    "No such device or address": errno.ENXIO,
+    "No such device": errno.ENODEV,
+    "Invalid argument": errno.EINVAL,
+    "No space left on device": errno.ENOSPC,
+}
+
+
+class ModuleError(Exception):
+    """A refusal or failure with everything ``fail_json`` should say."""
+
+    def __init__(self, msg, **details):
+        super(ModuleError, self).__init__(msg)
+        self.msg = msg
+        self.details = details
+
+    def fail_kwargs(self):
+        kwargs = dict(self.details)
+        kwargs["msg"] = self.msg
+        return kwargs
+
+
+class CommandError(ModuleError):
+    def __init__(self, argv, rc, stdout, stderr, msg=None):
+        self.argv = list(argv)
+        self.rc = rc
+        self.stdout = stdout
+        self.stderr = stderr
+        self.errno = dm_errno(stderr)
+        text = msg or "%s failed (rc=%d): %s" % (" ".join(argv), rc, (stderr or stdout).strip())
+        super(CommandError, self).__init__(text, cmd=" ".join(argv), rc=rc, stdout=stdout,
+                                           stderr=stderr)
+
+
+def dm_errno(stderr):
+    for text, number in DM_ERRNO_TEXT.items():
+        if stderr and ("failed: " + text) in stderr:
+            return number
+    return None
+
+
+class ToolRunner(object):
+    """Runs one tool. ``argv(args)`` gives the exact command line that ``run(args)`` executes, so
+    that a plan can report it (also in check mode) before anything runs."""
+
+    tool = None
+
+    def __init__(self, module, tool=None):
+        self.module = module
+        self.tool = tool or self.tool
+        self._path = None
+
+    @property
+    def path(self):
+        if self._path is None:
+            self._path = self.module.get_bin_path(self.tool, required=True)
+        return self._path
+
+    def argv(self, args):
+        return [self.path] + [str(a) for a in args]
+
+    def run(self, args, check=True, data=None):
+        argv = self.argv(args)
+        rc, out, err = self.module.run_command(argv, environ_update=C_LOCALE, data=data,
+                                               binary_data=data is not None)
+        if check and rc != 0:
+            raise CommandError(argv, rc, out, err)
+        return rc, out, err
+
+
+class Action(object):
+    """One step of a plan: a command (argv) and why it runs."""
+
+    def __init__(self, runner, args, why):
+        self.runner = runner
+        self.args = list(args)
+        self.why = why
+
+    @property
+    def command(self):
+        return " ".join(self.runner.argv(self.args))
+
+    def to_dict(self):
+        return {"cmd": self.command, "why": self.why}
+
+    def apply(self):
+        return self.runner.run(self.args)
+
+
+def apply_plan(actions):
+    """Run the actions in order; the first failure stops the plan (and says which step)."""
+    done = []
+    for action in actions:
+        try:
+            action.apply()
+        except CommandError as exc:
+            exc.details["actions_done"] = [a.to_dict() for a in done]
+            exc.details["failed_action"] = action.to_dict()
+            raise
+        done.append(action)
+    return done

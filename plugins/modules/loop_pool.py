@@ -1,0 +1,252 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) devmapper.storage contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: loop_pool
+short_description: Sparse data and metadata files on loop devices, for a loop-backed thin pool
+version_added: 0.1.0
+description:
+  - Creates the sparse data and metadata files of a loop-lvm style thin pool and attaches each to a
+    loop device, re-using the loop device a file is already attached to.
+  - Grows the files online (C(truncate) then C(losetup --set-capacity)); never shrinks them.
+  - Detaches the loop devices with O(state=absent), refusing while a device-mapper device holds them
+    unless O(force=true).
+  - Returns the loop device paths, the sizes, and the bytes actually allocated on disk.
+author:
+  - devmapper.storage contributors
+attributes:
+  check_mode:
+    support: full
+    description: Reports the exact commands it would run in RV(actions), and runs none.
+  diff_mode:
+    support: full
+options:
+  data_file:
+    description: Path of the sparse data file.
+    type: path
+    required: true
+  metadata_file:
+    description: Path of the sparse metadata file. Must differ from O(data_file).
+    type: path
+    required: true
+  data_size:
+    description:
+      - Size of the data file, in bytes or with a binary unit (V(100G), V(512M)).
+      - Needed when the file does not exist yet. A larger size grows the file and its loop device
+        online; a smaller one is refused.
+    type: str
+  metadata_size:
+    description:
+      - Size of the metadata file, as O(data_size). Docker's loop-lvm mode used V(2G).
+    type: str
+  state:
+    description:
+      - V(present) makes the files and attaches them; V(absent) detaches them (and removes the files
+        with O(remove_files=true)); V(info) only reports.
+    type: str
+    choices: [present, absent, info]
+    default: present
+  remove_files:
+    description:
+      - With O(state=absent), delete the files too. Destroys the pool's data, so it needs
+        O(force=true).
+    type: bool
+    default: false
+  force:
+    description:
+      - Allow detaching loop devices that a device-mapper device still holds open, and removing the
+        files.
+    type: bool
+    default: false
+notes:
+  - Loop devices do not survive a reboot. The P(devmapper.storage.dm_thinpool#module) module with
+    O(devmapper.storage.dm_thinpool#module:state=active) re-attaches them through this module's logic.
+seealso:
+  - module: devmapper.storage.dm_thinpool
+"""
+
+EXAMPLES = r"""
+- name: Data and metadata files for a loop-backed pool, as Docker's loop-lvm mode made them
+  devmapper.storage.loop_pool:
+    data_file: /var/lib/docker-loop/data
+    metadata_file: /var/lib/docker-loop/metadata
+    data_size: 100G
+    metadata_size: 2G
+  register: loops
+
+- name: Grow the data file online (the pool's table is reloaded by dm_thinpool)
+  devmapper.storage.loop_pool:
+    data_file: /var/lib/docker-loop/data
+    metadata_file: /var/lib/docker-loop/metadata
+    data_size: 200G
+
+- name: Detach the loop devices once the pool is removed
+  devmapper.storage.loop_pool:
+    data_file: /var/lib/docker-loop/data
+    metadata_file: /var/lib/docker-loop/metadata
+    state: absent
+"""
+
+RETURN = r"""
+data:
+  description: The data file after the run (before it, in check mode).
+  returned: always
+  type: dict
+  contains:
+    file:
+      description: Path of the file.
+      type: str
+      sample: /var/lib/docker-loop/data
+    exists:
+      description: Whether the file exists.
+      type: bool
+      sample: true
+    size:
+      description: Apparent size of the file in bytes.
+      type: int
+      sample: 107374182400
+    allocated_bytes:
+      description: Bytes the sparse file really occupies on disk.
+      type: int
+      sample: 11812864
+    loop_device:
+      description: The loop device the file is attached to, or null.
+      type: str
+      sample: /dev/loop0
+    loop_size:
+      description: Size in bytes the loop device presents.
+      type: int
+      sample: 107374182400
+    holders:
+      description: Names of the device-mapper devices that hold the loop device open.
+      type: list
+      elements: str
+      sample: [docker-thinpool]
+metadata:
+  description: The metadata file, as RV(data).
+  returned: always
+  type: dict
+  sample: {"file": "/var/lib/docker-loop/metadata", "exists": true, "size": 2147483648,
+           "allocated_bytes": 1605632, "loop_device": "/dev/loop1", "loop_size": 2147483648,
+           "holders": ["docker-thinpool"]}
+actions:
+  description: The commands run (or, in check mode, that would run), in order, each with why.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{"cmd": "/usr/bin/truncate --size 214748364800 /var/lib/docker-loop/data",
+            "why": "grow data_file from 100G to 200G"},
+           {"cmd": "/usr/sbin/losetup --set-capacity /dev/loop0",
+            "why": "make /dev/loop0 see the new size of data_file"}]
+"""
+
+import copy
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.devmapper.storage.plugins.module_utils.loop_files import (
+    LoopFileIO,
+    plan_loop_file,
+)
+from ansible_collections.devmapper.storage.plugins.module_utils.runners import (
+    ModuleError,
+    apply_plan,
+)
+from ansible_collections.devmapper.storage.plugins.module_utils.sizes import (
+    SizeError,
+    parse_size,
+)
+
+ROLES = ("data", "metadata")
+
+
+def read_state(io, params):
+    associations = io.associations()
+    return dict((role, io.read(params[role + "_file"], associations)) for role in ROLES)
+
+
+def plan(io, params, current):
+    actions = []
+    for role in ROLES:
+        size = params[role + "_size"]
+        want = parse_size(size, role + "_size") if size is not None else None
+        actions += plan_loop_file(io, role + "_file", current[role], want, params["state"],
+                                  force=params["force"], remove_file=params["remove_files"])
+    return actions
+
+
+def predict(params, before):
+    """The state check mode reports as "after": what the plan would leave."""
+    after = {}
+    for role in ROLES:
+        state = copy.copy(before[role])
+        if params["state"] == "present":
+            size = params[role + "_size"]
+            if size is not None:
+                state.size = state.loop_size = parse_size(size)
+            state.exists = True
+            state.loop = state.loop or "(a free loop device)"
+        elif params["state"] == "absent":
+            state.loop, state.loop_size, state.holders = None, None, []
+            if params["remove_files"]:
+                state.exists, state.size, state.allocated = False, None, None
+        after[role] = state
+    return after
+
+
+def run_module(module):
+    params = module.params
+    if params["data_file"] == params["metadata_file"]:
+        raise ModuleError("data_file and metadata_file must be different files")
+    if params["state"] != "present":
+        for role in ROLES:
+            if params[role + "_size"] is not None and params["state"] == "absent":
+                raise ModuleError("%s_size makes no sense with state=absent" % role)
+    io = LoopFileIO(module)
+    before = read_state(io, params)
+    actions = [] if params["state"] == "info" else plan(io, params, before)
+    if actions and not module.check_mode:
+        apply_plan(actions)
+        after = read_state(io, params)
+    elif actions:
+        after = predict(params, before)
+    else:
+        after = before
+    result = dict(changed=bool(actions), actions=[a.to_dict() for a in actions],
+                  data=after["data"].to_dict(), metadata=after["metadata"].to_dict())
+    if module._diff:
+        result["diff"] = {"before": dict((r, before[r].to_dict()) for r in ROLES),
+                          "after": dict((r, after[r].to_dict()) for r in ROLES)}
+    return result
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            data_file=dict(type="path", required=True),
+            metadata_file=dict(type="path", required=True),
+            data_size=dict(type="str"),
+            metadata_size=dict(type="str"),
+            state=dict(type="str", default="present", choices=["present", "absent", "info"]),
+            remove_files=dict(type="bool", default=False),
+            force=dict(type="bool", default=False),
+        ),
+        supports_check_mode=True,
+    )
+    try:
+        module.exit_json(**run_module(module))
+    except (ModuleError, SizeError) as exc:
+        kwargs = exc.fail_kwargs() if isinstance(exc, ModuleError) else {"msg": str(exc)}
+        # a plan that failed half-way has changed the host; say so
+        kwargs["changed"] = bool(kwargs.get("actions_done"))
+        module.fail_json(**kwargs)
+
+
+if __name__ == "__main__":
+    main()
