@@ -62,7 +62,7 @@ def run_module(inventory, host, module, args, check=False, diff=False):
     if diff:
         argv.append("--diff")
     proc = subprocess.run(argv, cwd=REPO, env=ansible_env(), stdout=subprocess.PIPE,
-                          stderr=subprocess.PIPE, universal_newlines=True, timeout=600)
+                          stderr=subprocess.PIPE, universal_newlines=True, timeout=600, check=False)
     try:
         report = json.loads(proc.stdout)
         return report["tasks"][0]["hosts"][host]

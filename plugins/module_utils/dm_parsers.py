@@ -45,10 +45,10 @@ def parse_dmsetup_ls(text):
         line = raw.strip()
         if not line or line == NO_DEVICES:
             continue
-        name, _, numbers = line.rpartition("\t")
+        name, numbers = line.rpartition("\t")[::2]
         if not name:
-            name, _, numbers = line.rpartition(" ")
-        major, _, minor = numbers.strip("()").partition(":")
+            name, numbers = line.rpartition(" ")[::2]
+        major, minor = numbers.strip("()").partition(":")[::2]
         devices[name.strip()] = (int(major), int(minor))
     return devices
 

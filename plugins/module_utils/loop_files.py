@@ -54,7 +54,7 @@ class LoopFileIO(object):
 
     def associations(self):
         """{real path of backing file: loop device} for every attached loop device."""
-        _, out, _ = self.losetup.run(["--json", "--list", "--output", "NAME,BACK-FILE"])
+        out = self.losetup.run(["--json", "--list", "--output", "NAME,BACK-FILE"])[1]
         found = {}
         for row in parse_losetup_json(out):
             back = (row.get("back-file") or "").strip()
@@ -118,8 +118,8 @@ def plan_loop_file(io, role, current, want_size, state, force=False, remove_file
                    human(want_size)), changed=False)
         elif want_size is not None and want_size > current.size:
             actions.append(Action(io.truncate, ["--size", str(want_size), current.path],
-                                  "grow %s from %s to %s" % (role, human(current.size),
-                                                            human(want_size))))
+                                  "grow %s from %s to %s"
+                                  % (role, human(current.size), human(want_size))))
             if current.loop:
                 actions.append(Action(io.losetup, ["--set-capacity", current.loop],
                                       "make %s see the new size of %s" % (current.loop, role)))

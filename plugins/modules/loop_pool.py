@@ -19,13 +19,14 @@ description:
     unless O(force=true).
   - Returns the loop device paths, the sizes, and the bytes actually allocated on disk.
 author:
-  - devmapper.storage contributors
+  - devmapper.storage maintainers (@devmapper)
 attributes:
   check_mode:
     support: full
     description: Reports the exact commands it would run in RV(actions), and runs none.
   diff_mode:
     support: full
+    description: Shows both files, their sizes and loop devices, before and after.
 options:
   data_file:
     description: Path of the sparse data file.

@@ -56,7 +56,7 @@ def test_create_grow_and_detach(guest, workdir):
              "head -c 5M /dev/urandom > %s/mnt/f && sync" % (loop, workdir, loop, workdir, workdir))
     digest = guest.out("md5sum %s/mnt/f" % workdir)
     grow = dict(args, data_size="512M")
-    _, grown = four_ways(guest, grow)
+    grown = four_ways(guest, grow)[1]
     assert grown["data"]["loop_device"] == loop        # same device, grown online
     assert int(guest.out("blockdev --getsize64 " + loop)) == 512 * MiB
     assert guest.out("md5sum %s/mnt/f" % workdir) == digest
@@ -67,7 +67,7 @@ def test_create_grow_and_detach(guest, workdir):
     gone = dict(args, state="absent")
     gone.pop("data_size")
     gone.pop("metadata_size")
-    _, detached = four_ways(guest, gone)
+    detached = four_ways(guest, gone)[1]
     assert detached["data"]["loop_device"] is None and detached["data"]["exists"] is True
 
 

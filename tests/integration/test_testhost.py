@@ -24,7 +24,7 @@ def leftovers(name):
     if os.path.exists("/run/netns/dmlab-" + name):
         found.append("netns dmlab-" + name)
     links = subprocess.run(["ip", "-o", "link"], stdout=subprocess.PIPE,
-                           universal_newlines=True).stdout
+                           universal_newlines=True, check=True).stdout
     found += ["host link " + line.split(":")[1].strip() for line in links.splitlines()
               if "tap" in line.split(":")[1]]
     found += ["process %d" % pid for pid in lab_mod._pids_matching("umid=th.%s." % name)]
@@ -36,7 +36,7 @@ def leftovers(name):
 
 def run_testhost(*args, **kwargs):
     return subprocess.run(TESTHOST + list(args), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                          universal_newlines=True, **kwargs)
+                          universal_newlines=True, check=False, **kwargs)
 
 
 def test_three_guests_boot_together_answer_ansible_and_down_removes_everything():
@@ -52,7 +52,7 @@ def test_three_guests_boot_together_answer_ansible_and_down_removes_everything()
         inventory = os.path.join(paths.lab_dir(name), "inventory.json")
         ping = subprocess.run(["ansible", "all", "-i", inventory, "-m", "ansible.builtin.ping"],
                               cwd=REPO, env=ansible_env(), stdout=subprocess.PIPE,
-                              universal_newlines=True, timeout=300)
+                              universal_newlines=True, timeout=300, check=False)
         result = json.loads(ping.stdout)
         hosts = result["tasks"][0]["hosts"]
         assert sorted(hosts) == ["g1", "g2", "g3"]
