@@ -14,6 +14,8 @@ __metaclass__ = type
 
 import errno
 
+from ansible_collections.devmapper.storage.plugins.module_utils.sizes import SizeError
+
 C_LOCALE = {"LANG": "C", "LC_ALL": "C", "LC_MESSAGES": "C", "LANGUAGE": "C"}
 
 # What the kernel's answers to dm ioctls look like in dmsetup's stderr, and what they mean.
@@ -121,3 +123,15 @@ def apply_plan(actions):
             raise
         done.append(action)
     return done
+
+
+def exit_module(module, run_module):
+    """The one place a module turns its outcome into exit_json or fail_json."""
+    try:
+        result = run_module(module)
+    except (ModuleError, SizeError) as exc:
+        kwargs = exc.fail_kwargs() if isinstance(exc, ModuleError) else {"msg": str(exc)}
+        # a plan that failed half-way has changed the host; say so
+        kwargs["changed"] = bool(kwargs.get("actions_done"))
+        module.fail_json(**kwargs)
+    module.exit_json(**result)

@@ -158,9 +158,9 @@ from ansible_collections.devmapper.storage.plugins.module_utils.loop_files impor
 from ansible_collections.devmapper.storage.plugins.module_utils.runners import (
     ModuleError,
     apply_plan,
+    exit_module,
 )
 from ansible_collections.devmapper.storage.plugins.module_utils.sizes import (
-    SizeError,
     parse_size,
 )
 
@@ -240,13 +240,7 @@ def main():
         ),
         supports_check_mode=True,
     )
-    try:
-        module.exit_json(**run_module(module))
-    except (ModuleError, SizeError) as exc:
-        kwargs = exc.fail_kwargs() if isinstance(exc, ModuleError) else {"msg": str(exc)}
-        # a plan that failed half-way has changed the host; say so
-        kwargs["changed"] = bool(kwargs.get("actions_done"))
-        module.fail_json(**kwargs)
+    exit_module(module, run_module)
 
 
 if __name__ == "__main__":

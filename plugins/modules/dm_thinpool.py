@@ -1,0 +1,353 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) devmapper.storage contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: dm_thinpool
+short_description: Create, inspect, grow, activate and remove device-mapper thin pools
+version_added: 0.1.0
+description:
+  - Manages a thin pool for Docker's devicemapper driver or containerd's devmapper snapshotter,
+    either as an LVM thin pool (O(backend=lvm), direct-lvm mode) or as a raw device-mapper table over
+    two block devices such as loop devices (O(backend=dm), loop-lvm mode).
+  - LVM pools are made the way Docker's runbook makes them (data and metadata LVs, then
+    C(lvconvert --thinpool) with 512K chunks and zeroing off), sized in bytes or as a percentage of
+    the volume group. A pool already of the requested size is left alone; a larger request grows it
+    (for example after C(vgextend)), a smaller one is refused.
+  - Raw pools get the table C(0 LEN thin-pool META DATA BLOCK LOW_WATER N FEATURES); when the data or
+    metadata device has grown the table is reloaded (suspend, reload, resume).
+  - O(state=active) brings back an inactive pool after a reboot (LVM activation, or for raw pools
+    the table over the re-attached devices after C(thin_check)).
+  - Every run returns RV(pool), the pool's usage and settings.
+author:
+  - devmapper.storage maintainers (@devmapper)
+attributes:
+  check_mode:
+    support: full
+    description: Reports the exact commands it would run in RV(actions), and runs none.
+  diff_mode:
+    support: partial
+    description: Shows the pool before and after; in check mode the after side is the before side.
+options:
+  backend:
+    description: V(lvm) for an LVM thin pool, V(dm) for a raw device-mapper thin pool.
+    type: str
+    choices: [lvm, dm]
+    default: lvm
+  name:
+    description:
+      - With O(backend=lvm), the pool LV's name (default V(thinpool)).
+      - With O(backend=dm), the device-mapper name (required); the pool is C(/dev/mapper/NAME).
+    type: str
+  state:
+    description:
+      - V(present) creates or grows the pool (and activates it); V(active) only activates an existing
+        pool; V(inactive) deactivates it and keeps its data; V(absent) removes it; V(info) reports.
+    type: str
+    choices: [present, absent, active, inactive, info]
+    default: present
+  vg:
+    description: Volume group of an LVM pool. Required with O(backend=lvm).
+    type: str
+  data_size:
+    description:
+      - Size of an LVM pool's data, in bytes with a binary unit (V(100G)) or as V(N%VG), V(N%PVS) or
+        V(N%FREE). V(%FREE) sizes a new pool only, so that re-runs stay idempotent.
+    type: str
+    default: 95%VG
+  metadata_size:
+    description: Size of an LVM pool's metadata, as O(data_size).
+    type: str
+    default: 1%VG
+  chunk_size:
+    description:
+      - Chunk size of a new LVM pool (default V(512K), as Docker's runbook). It cannot change later;
+        a different value for an existing pool is refused.
+    type: str
+  zero:
+    description: Whether an LVM pool zeroes newly provisioned blocks (off in Docker's runbook).
+    type: bool
+    default: false
+  data_device:
+    description: Block device holding a raw pool's data (for example a loop device). O(backend=dm).
+    type: path
+  metadata_device:
+    description: Block device holding a raw pool's metadata. O(backend=dm).
+    type: path
+  block_size:
+    description: Data block size of a new raw pool, a multiple of 64K from 64K to 1G.
+    type: str
+    default: 64K
+  low_water_mark:
+    description: Free data blocks below which the kernel raises an event (raw pools).
+    type: int
+    default: 32768
+  skip_block_zeroing:
+    description: Do not zero newly provisioned blocks (raw pools).
+    type: bool
+    default: true
+  error_if_no_space:
+    description: Fail writes at once when the pool is full instead of queueing them (raw pools).
+    type: bool
+    default: false
+  force:
+    description:
+      - Allow removing a pool that holds thin devices, starting a raw pool on a metadata device that
+        holds other data (its first 4 KiB are zeroed) or on a data device with a signature.
+    type: bool
+    default: false
+seealso:
+  - module: devmapper.storage.loop_pool
+"""
+
+EXAMPLES = r"""
+- name: Direct-lvm pool as Docker's runbook makes it (95% data, 1% metadata, 512K chunks)
+  devmapper.storage.dm_thinpool:
+    vg: docker
+    name: thinpool
+
+- name: Grow the pool to the whole VG after vgextend
+  devmapper.storage.dm_thinpool:
+    vg: docker
+    name: thinpool
+    data_size: 95%VG
+
+- name: Bring the pool back after a reboot
+  devmapper.storage.dm_thinpool:
+    vg: docker
+    name: thinpool
+    state: active
+
+- name: Loop-backed pool over the loop devices loop_pool attached
+  devmapper.storage.dm_thinpool:
+    backend: dm
+    name: docker-thinpool
+    data_device: "{{ loops.data.loop_device }}"
+    metadata_device: "{{ loops.metadata.loop_device }}"
+
+- name: Usage report
+  devmapper.storage.dm_thinpool:
+    vg: docker
+    name: thinpool
+    state: info
+  register: pool
+"""
+
+RETURN = r"""
+pool:
+  description: The pool after the run (before it, in check mode).
+  returned: always
+  type: dict
+  contains:
+    exists:
+      description: Whether the pool exists.
+      type: bool
+    active:
+      description: Whether its device-mapper device is live.
+      type: bool
+    device:
+      description: The pool's device path, for C(dm.thinpooldev).
+      type: str
+      sample: /dev/mapper/docker-thinpool
+    transaction_id:
+      description: The pool's transaction id.
+      type: int
+    data_used_bytes:
+      description: Data space in use.
+      type: int
+    data_total_bytes:
+      description: Data space in all.
+      type: int
+    data_used_percent:
+      description: Data space in use, in percent.
+      type: float
+    metadata_used_bytes:
+      description: Metadata space in use.
+      type: int
+    metadata_total_bytes:
+      description: Metadata space in all.
+      type: int
+    metadata_used_percent:
+      description: Metadata space in use, in percent.
+      type: float
+    block_size:
+      description: Data block size in bytes.
+      type: int
+    low_water_mark:
+      description: Low water mark in blocks.
+      type: int
+    needs_check:
+      description: The kernel flagged the metadata for checking.
+      type: bool
+    out_of_data_space:
+      description: The pool is full.
+      type: bool
+    read_only:
+      description: The pool fell back to read-only mode.
+      type: bool
+    error_if_no_space:
+      description: Writes fail at once when the pool is full.
+      type: bool
+    thin_device_count:
+      description: Thin devices in the pool (LVM thin volumes; for raw pools from the metadata).
+      type: int
+    profile:
+      description: The attached LVM metadata profile (LVM pools).
+      type: str
+    monitored:
+      description: Whether dmeventd monitors the pool (LVM pools; needed for autoextend).
+      type: bool
+  sample: {"exists": true, "active": true, "device": "/dev/mapper/docker-thinpool",
+           "transaction_id": 2, "data_used_percent": 0.75, "metadata_used_percent": 10.2}
+actions:
+  description: The commands run (or, in check mode, that would run), in order, each with why.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{"cmd": "/usr/sbin/lvextend --extents 970 docker/thinpool",
+            "why": "grow the pool's data from 1.9G to 3.8G"}]
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.devmapper.storage.plugins.module_utils.runners import (
+    ModuleError,
+    apply_plan,
+    exit_module,
+)
+from ansible_collections.devmapper.storage.plugins.module_utils.sizes import (
+    SECTOR,
+    parse_size,
+    validate_block_sectors,
+)
+from ansible_collections.devmapper.storage.plugins.module_utils.thinpool import (
+    ThinPoolIO,
+    blkid_signature,
+    describe_device,
+    dm_pool_info,
+    lvm_pool_info,
+    metadata_kind,
+    plan_dm_pool,
+    plan_lvm_pool,
+)
+
+
+def validate(params):
+    if params["backend"] == "lvm":
+        if not params["vg"]:
+            raise ModuleError("vg is required with backend=lvm")
+        params["name"] = params["name"] or "thinpool"
+        for option in ("data_device", "metadata_device"):
+            if params[option]:
+                raise ModuleError("%s is for backend=dm; an LVM pool lives in vg" % option)
+    else:
+        if not params["name"]:
+            raise ModuleError("name is required with backend=dm (the /dev/mapper name)")
+        if params["state"] in ("present", "active"):
+            for option in ("data_device", "metadata_device"):
+                if not params[option]:
+                    raise ModuleError("%s is required with backend=dm and state=%s"
+                                      % (option, params["state"]))
+            if params["data_device"] == params["metadata_device"]:
+                raise ModuleError("data_device and metadata_device must be different devices")
+        params["block_sectors"] = validate_block_sectors(
+            parse_size(params["block_size"], "block_size") // SECTOR, "block_size")
+        if params["low_water_mark"] < 0:
+            raise ModuleError("low_water_mark must not be negative")
+
+
+def read_dm(io, params):
+    current = io.read_dm_pool(params["name"])
+    if current is not None:
+        current["users"] = io.thin_devices_on(current["devno"])
+        current["metadata_path"] = "/dev/block/" + current["table"]["metadata_dev"]
+        current["thin_ids"] = None
+        if params["state"] in ("absent", "info"):
+            try:
+                current["thin_ids"] = io.thin_ids_in_metadata(params["name"],
+                                                              current["metadata_path"])
+            except ModuleError:
+                current["thin_ids"] = None     # a metadata snapshot is already held elsewhere
+    return current
+
+
+def dm_devices(io, params, current):
+    devices = {}
+    for role in ("data", "metadata"):
+        device = describe_device(params[role + "_device"], role + "_device")
+        if current is None:
+            device["kind"] = metadata_kind(device["path"]) if role == "metadata" else None
+            device["signature"] = blkid_signature(io, device["path"])
+        devices[role] = device
+    if current is None and devices["metadata"]["kind"] == "thin":
+        io.check_metadata(devices["metadata"]["path"])
+    return devices
+
+
+def run_module(module):
+    params = dict(module.params)
+    validate(params)
+    io = ThinPoolIO(module)
+    if params["backend"] == "lvm":
+        def read():
+            return io.read_lvm_pool(params["vg"], params["name"])
+
+        def info(current):
+            return lvm_pool_info(current, params)
+        before = read()
+        actions = [] if params["state"] == "info" else plan_lvm_pool(io, params, before)
+    else:
+        def read():
+            return read_dm(io, params)
+
+        def info(current):
+            return dm_pool_info(current, params["name"])
+        before = read()
+        actions = []
+        if params["state"] != "info":
+            devices = dm_devices(io, params, before) if params["state"] in ("present", "active") \
+                else None
+            actions = plan_dm_pool(io, params, before, devices)
+    after = before
+    if actions and not module.check_mode:
+        apply_plan(actions)
+        after = read()
+    result = dict(changed=bool(actions), actions=[a.to_dict() for a in actions],
+                  pool=info(after))
+    if module._diff:
+        result["diff"] = {"before": info(before), "after": result["pool"]}
+    return result
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            backend=dict(type="str", default="lvm", choices=["lvm", "dm"]),
+            name=dict(type="str"),
+            state=dict(type="str", default="present",
+                       choices=["present", "absent", "active", "inactive", "info"]),
+            vg=dict(type="str"),
+            data_size=dict(type="str", default="95%VG"),
+            metadata_size=dict(type="str", default="1%VG"),
+            chunk_size=dict(type="str"),
+            zero=dict(type="bool", default=False),
+            data_device=dict(type="path"),
+            metadata_device=dict(type="path"),
+            block_size=dict(type="str", default="64K"),
+            low_water_mark=dict(type="int", default=32768),
+            skip_block_zeroing=dict(type="bool", default=True),
+            error_if_no_space=dict(type="bool", default=False),
+            force=dict(type="bool", default=False),
+        ),
+        supports_check_mode=True,
+    )
+    exit_module(module, run_module)
+
+
+if __name__ == "__main__":
+    main()
