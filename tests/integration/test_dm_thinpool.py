@@ -132,7 +132,7 @@ def test_loop_pool_grows_online_under_a_mounted_thin_device_and_comes_back(fresh
     refused(g, POOL, {"backend": "dm", "name": "lp-pool", "state": "absent"},
             "holds thin devices [0]")
     gone = four_ways(g, POOL, {"backend": "dm", "name": "lp-pool", "state": "absent",
-                                "force": True})
+                               "force": True})
     assert gone["pool"]["exists"] is False
     # the metadata superblock was wiped: `active` has nothing to bring back
     refused(g, POOL, dict(args, state="active"), "holds no thin-pool metadata")
