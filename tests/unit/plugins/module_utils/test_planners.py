@@ -1,0 +1,213 @@
+"""Planners are pure: given what was read (here: real LVM output captured in a guest), they return
+the exact commands to run, or refuse. Table-driven: params -> expected argv lists or message."""
+
+import pytest
+
+from ansible_collections.devmapper.storage.plugins.module_utils import dm_parsers as p
+from ansible_collections.devmapper.storage.plugins.module_utils import thinpool as tp
+from ansible_collections.devmapper.storage.plugins.module_utils.loop_files import (
+    LoopFileState,
+    plan_loop_file,
+)
+from ansible_collections.devmapper.storage.plugins.module_utils.runners import ModuleError
+from captured import output
+
+MiB = 1 << 20
+
+
+class FakeModule(object):
+    """Only binary look-up: planners never run anything."""
+
+    def __init__(self, missing=()):
+        self.missing = set(missing)
+
+    def get_bin_path(self, name, required=False):
+        return None if name in self.missing else "/sbin/" + name
+
+
+def lvm_current(state="lvm_pool"):
+    vg_row = p.parse_lvm_report(output(state, "vgs")["stdout"], "vg")[0]
+    vg = {"name": "docker", "extent_size": p.lvm_int(vg_row["vg_extent_size"]),
+          "extent_count": p.lvm_int(vg_row["vg_extent_count"]),
+          "free_count": p.lvm_int(vg_row["vg_free_count"])}
+    lvs = p.parse_lvm_report(output(state, "lvs -a")["stdout"], "lv")
+    pool = next(lv for lv in lvs if lv["lv_name"] == "thinpool")
+    return {"vg": vg, "pool": pool, "thin_lvs": [lv for lv in lvs if lv["pool_lv"] == "thinpool"],
+            "lvs": lvs}
+
+
+def params(**kw):
+    base = {"vg": "docker", "name": "thinpool", "state": "present", "data_size": "95%VG",
+            "metadata_size": "1%VG", "chunk_size": None, "zero": False, "force": False}
+    base.update(kw)
+    return base
+
+
+def argvs(actions):
+    return [a.runner.argv(a.args)[0:1] + a.args for a in actions]
+
+
+IO = tp.ThinPoolIO(FakeModule())
+
+
+def test_new_pool_follows_the_runbook():
+    current = lvm_current()
+    vg = dict(current["vg"], free_count=current["vg"]["extent_count"])
+    actions = tp.plan_lvm_pool(IO, params(), {"vg": vg, "pool": None, "thin_lvs": []})
+    data = vg["extent_count"] * 95 // 100
+    meta = vg["extent_count"] * 1 // 100
+    assert argvs(actions) == [
+        ["/sbin/lvcreate", "--yes", "--wipesignatures", "y", "--name", "thinpool",
+         "--extents", str(data), "docker"],
+        ["/sbin/lvcreate", "--yes", "--wipesignatures", "y", "--name", "thinpoolmeta",
+         "--extents", str(meta), "docker"],
+        ["/sbin/lvconvert", "--yes", "--zero", "n", "--chunksize", "524288b", "--thinpool",
+         "docker/thinpool", "--poolmetadata", "docker/thinpoolmeta"],
+    ]
+
+
+@pytest.mark.parametrize("kw,expected", [
+    ({}, []),                                              # the captured pool is 95%VG already
+    ({"data_size": "40%FREE"}, []),                        # %FREE sizes new pools only
+    ({"state": "active"}, []),
+    ({"zero": True}, [["/sbin/lvchange", "--zero", "y", "docker/thinpool"]]),
+    ({"state": "absent", "force": True}, [["/sbin/lvremove", "--yes", "docker/thinpool"]]),
+])
+def test_existing_pool(kw, expected):
+    assert argvs(tp.plan_lvm_pool(IO, params(**kw), lvm_current())) == expected
+
+
+def test_growth_after_vgextend_targets_absolute_extents():
+    current = lvm_current()
+    vg = dict(current["vg"])
+    vg["extent_count"] *= 2
+    vg["free_count"] += current["vg"]["extent_count"]
+    current["vg"] = vg
+    actions = tp.plan_lvm_pool(IO, params(), current)
+    want = vg["extent_count"] * 95 // 100
+    assert argvs(actions)[0] == ["/sbin/lvextend", "--extents", str(want), "docker/thinpool"]
+    meta = vg["extent_count"] // 100 * vg["extent_size"]
+    assert argvs(actions)[1] == ["/sbin/lvextend", "--poolmetadatasize", "%db" % meta,
+                                 "docker/thinpool"]
+
+
+@pytest.mark.parametrize("kw,message", [
+    ({"data_size": "100M"}, "data_size: refusing to shrink"),
+    ({"chunk_size": "64K"}, "chunk_size"),
+    ({"state": "absent"}, "holds thin volumes (base, snap1)"),
+    ({"state": "inactive"}, "thin volumes base are active"),
+    ({"data_size": "10T"}, "data_size: growing"),
+])
+def test_refusals(kw, message):
+    with pytest.raises(ModuleError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        tp.plan_lvm_pool(IO, params(**kw), lvm_current())
+
+
+def test_missing_vg_and_thin_check():
+    with pytest.raises(ModuleError, match="vg: volume group docker does not exist"):
+        tp.plan_lvm_pool(IO, params(), {"vg": None, "pool": None, "thin_lvs": []})
+    assert tp.plan_lvm_pool(IO, params(state="absent"), {"vg": None, "pool": None,
+                                                        "thin_lvs": []}) == []
+    current = lvm_current("lvm_pool_inactive")
+    no_check = tp.ThinPoolIO(FakeModule(missing=["thin_check"]))
+    with pytest.raises(ModuleError, match="thin_check is not installed"):
+        tp.plan_lvm_pool(no_check, params(state="active"), current)
+    assert argvs(tp.plan_lvm_pool(IO, params(state="active"), current)) == [
+        ["/sbin/lvchange", "--activate", "y", "docker/thinpool"]]
+
+
+def dm_params(**kw):
+    base = {"name": "pool", "state": "present", "block_sectors": 128, "low_water_mark": 32768,
+            "skip_block_zeroing": True, "error_if_no_space": False, "force": False}
+    base.update(kw)
+    return base
+
+
+def dm_current(state, name):
+    lines = dict(p.split_dmsetup_lines(output(state, "dmsetup table")["stdout"]))
+    table = p.parse_thin_pool_table(lines[name])
+    status_lines = dict(p.split_dmsetup_lines(output(state, "dmsetup status")["stdout"]))
+    return {"table": table, "status": p.ThinPoolStatus(status_lines[name], 128), "users": [],
+            "thin_ids": [], "metadata_path": "/dev/block/" + table["metadata_dev"]}
+
+
+def devices(current, data_size, meta_size=16 * MiB, kind="empty", signature=None):
+    return {"data": {"path": "/dev/loop0", "devno": current["table"]["data_dev"],
+                     "size": data_size, "signature": signature},
+            "metadata": {"path": "/dev/loop1", "devno": current["table"]["metadata_dev"],
+                         "size": meta_size, "kind": kind, "signature": None}}
+
+
+def test_dm_pool_unchanged_then_grown_by_reload():
+    current = dm_current("loop_pool", "fx-pool")
+    assert tp.plan_dm_pool(IO, dm_params(name="fx-pool"), current,
+                           devices(current, 256 * MiB)) == []
+    actions = tp.plan_dm_pool(IO, dm_params(name="fx-pool"), current, devices(current, 512 * MiB))
+    table = "0 %d thin-pool %s %s 128 32768 1 skip_block_zeroing" % (
+        512 * MiB // 512, current["table"]["metadata_dev"], current["table"]["data_dev"])
+    assert argvs(actions) == [["/sbin/dmsetup", "suspend", "fx-pool"],
+                              ["/sbin/dmsetup", "reload", "fx-pool", "--table", table],
+                              ["/sbin/dmsetup", "resume", "fx-pool"]]
+
+
+@pytest.mark.parametrize("kw,dev_kw,message", [
+    ({"block_sectors": 256}, {}, "block_size"),
+    ({}, {"data_size": 128 * MiB}, "cannot shrink"),
+])
+def test_dm_pool_refusals(kw, dev_kw, message):
+    current = dm_current("loop_pool", "fx-pool")
+    devs = devices(current, dev_kw.get("data_size", 256 * MiB))
+    with pytest.raises(ModuleError, match=message):
+        tp.plan_dm_pool(IO, dm_params(name="fx-pool", **kw), current, devs)
+
+
+def test_new_dm_pool_guards_metadata_and_data():
+    current = dm_current("loop_pool", "fx-pool")
+    with pytest.raises(ModuleError, match="not thin-pool metadata"):
+        tp.plan_dm_pool(IO, dm_params(), None, devices(current, 256 * MiB, kind="other"))
+    with pytest.raises(ModuleError, match="carries a xfs signature"):
+        tp.plan_dm_pool(IO, dm_params(), None, devices(current, 256 * MiB, signature="xfs"))
+    with pytest.raises(ModuleError, match="state=active only brings back"):
+        tp.plan_dm_pool(IO, dm_params(state="active"), None, devices(current, 256 * MiB))
+    forced = tp.plan_dm_pool(IO, dm_params(force=True), None,
+                             devices(current, 256 * MiB, kind="other"))
+    assert [a[1] for a in argvs(forced)] == ["if=/dev/zero", "create"]
+    again = tp.plan_dm_pool(IO, dm_params(state="active"), None,
+                            devices(current, 256 * MiB, kind="thin", signature="xfs"))
+    assert argvs(again)[0][:3] == ["/sbin/dmsetup", "create", "pool"]
+
+
+LOOP_IO = type("LoopIO", (), {})()
+for _tool in ("truncate", "losetup", "rm"):
+    setattr(LOOP_IO, _tool, tp.ToolRunner(FakeModule(), _tool))
+
+
+@pytest.mark.parametrize("current,want,state,kw,expected", [
+    (LoopFileState("/tmp/d"), 64 * MiB, "present", {},
+     [["/sbin/truncate", "--size", str(64 * MiB), "/tmp/d"],
+      ["/sbin/losetup", "--find", "--show", "/tmp/d"]]),
+    (LoopFileState("/tmp/d", True, 64 * MiB, 0, "/dev/loop3", 64 * MiB), 128 * MiB, "present",
+     {}, [["/sbin/truncate", "--size", str(128 * MiB), "/tmp/d"],
+          ["/sbin/losetup", "--set-capacity", "/dev/loop3"]]),
+    (LoopFileState("/tmp/d", True, 64 * MiB, 0, "/dev/loop3", 64 * MiB), 64 * MiB, "present",
+     {}, []),
+    (LoopFileState("/tmp/d", True, 64 * MiB, 0, "/dev/loop3", 64 * MiB), None, "absent", {},
+     [["/sbin/losetup", "--detach", "/dev/loop3"]]),
+    (LoopFileState("/tmp/d", True, 64 * MiB, 0, "/dev/loop3", 64 * MiB, ["pool"]), None,
+     "absent", {"force": True, "remove_file": True},
+     [["/sbin/losetup", "--detach", "/dev/loop3"], ["/sbin/rm", "--", "/tmp/d"]]),
+])
+def test_loop_file_plans(current, want, state, kw, expected):
+    assert argvs(plan_loop_file(LOOP_IO, "data_file", current, want, state, **kw)) == expected
+
+
+@pytest.mark.parametrize("current,want,state,kw,message", [
+    (LoopFileState("/tmp/d", True, 64 * MiB), 32 * MiB, "present", {}, "data_size: refusing"),
+    (LoopFileState("/tmp/d"), None, "present", {}, "give data_size"),
+    (LoopFileState("/tmp/d", True, 1, 0, "/dev/loop3", 1, ["pool"]), None, "absent", {},
+     "held open by pool"),
+    (LoopFileState("/tmp/d", True, 1), None, "absent", {"remove_file": True}, "force=true"),
+])
+def test_loop_file_refusals(current, want, state, kw, message):
+    with pytest.raises(ModuleError, match=message):
+        plan_loop_file(LOOP_IO, "data_file", current, want, state, **kw)
