@@ -106,8 +106,8 @@ def test_refusals(kw, message):
 def test_missing_vg_and_thin_check():
     with pytest.raises(ModuleError, match="vg: volume group docker does not exist"):
         tp.plan_lvm_pool(IO, params(), {"vg": None, "pool": None, "thin_lvs": []})
-    assert tp.plan_lvm_pool(IO, params(state="absent"), {"vg": None, "pool": None,
-                                                        "thin_lvs": []}) == []
+    nothing = {"vg": None, "pool": None, "thin_lvs": []}
+    assert tp.plan_lvm_pool(IO, params(state="absent"), nothing) == []
     current = lvm_current("lvm_pool_inactive")
     no_check = tp.ThinPoolIO(FakeModule(missing=["thin_check"]))
     with pytest.raises(ModuleError, match="thin_check is not installed"):
