@@ -13,6 +13,8 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import errno
+import os
+import tempfile
 
 from ansible_collections.devmapper.storage.plugins.module_utils.sizes import SizeError
 
@@ -111,6 +113,38 @@ class Action(object):
         return self.runner.run(self.args)
 
 
+class WriteFileAction(object):
+    """A step that writes a file atomically (temp file in the same directory, then rename)."""
+
+    def __init__(self, module, path, content, why, mode=0o644):
+        self.module = module
+        self.path = path
+        self.content = content
+        self.why = why
+        self.mode = mode
+
+    @property
+    def command(self):
+        return "write %s" % self.path
+
+    def to_dict(self):
+        return {"cmd": self.command, "why": self.why}
+
+    def apply(self):
+        directory = os.path.dirname(self.path)
+        if not os.path.isdir(directory):
+            os.makedirs(directory, 0o755)
+        fd, tmp = tempfile.mkstemp(dir=directory, prefix=".%s." % os.path.basename(self.path))
+        try:
+            with os.fdopen(fd, "w") as handle:
+                handle.write(self.content)
+            os.chmod(tmp, self.mode)
+            self.module.atomic_move(tmp, self.path)
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+
+
 def apply_plan(actions):
     """Run the actions in order; the first failure stops the plan (and says which step)."""
     done = []
@@ -121,6 +155,10 @@ def apply_plan(actions):
             exc.details["actions_done"] = [a.to_dict() for a in done]
             exc.details["failed_action"] = action.to_dict()
             raise
+        except (IOError, OSError) as exc:
+            raise ModuleError("%s failed: %s" % (action.command, exc),
+                              actions_done=[a.to_dict() for a in done],
+                              failed_action=action.to_dict())
         done.append(action)
     return done
 
