@@ -1,0 +1,100 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) devmapper.storage contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Thin devices inside a pool: which ids the metadata holds, which are active under which dm
+name, and the pool messages that create, snapshot and delete them."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import errno
+
+from ansible_collections.devmapper.storage.plugins.module_utils.dm_parsers import (
+    parse_thin_table,
+    split_dmsetup_lines,
+)
+from ansible_collections.devmapper.storage.plugins.module_utils.runners import (
+    Action,
+    CommandError,
+    ModuleError,
+)
+from ansible_collections.devmapper.storage.plugins.module_utils.thinpool import ThinPoolIO
+
+# What the kernel's answers to pool messages mean to someone managing thin devices.
+MESSAGE_ERRORS = {
+    errno.EEXIST: "thin id %(id)s already exists in pool %(pool)s",
+    errno.ENODATA: "thin id %(id)s does not exist in pool %(pool)s",
+    errno.EBUSY: "thin id %(id)s in pool %(pool)s is in use (active or being snapshotted)",
+}
+
+
+class PoolMessage(Action):
+    """``dmsetup message POOL 0 'MSG'`` whose kernel refusals become plain sentences."""
+
+    def __init__(self, io, pool, message, thin_id, why):
+        super(PoolMessage, self).__init__(io.dmsetup, ["message", pool, "0", message], why)
+        self.pool = pool
+        self.thin_id = thin_id
+
+    def apply(self):
+        try:
+            return super(PoolMessage, self).apply()
+        except CommandError as exc:
+            text = MESSAGE_ERRORS.get(exc.errno)
+            if text:
+                exc.msg = "%s (%s)" % (text % {"id": self.thin_id, "pool": self.pool},
+                                       exc.msg)
+            raise
+
+
+class ThinDeviceIO(ThinPoolIO):
+    def read_pool(self, pool):
+        current = self.read_dm_pool(pool)
+        if current is None:
+            raise ModuleError("pool: no device-mapper pool named %s (for an LVM pool give "
+                              "VG-POOL-tpool, e.g. docker-thinpool-tpool)" % pool)
+        metadata_path = "/dev/block/" + current["table"]["metadata_dev"]
+        ids = None
+        if current["status"].held_root is None:
+            ids = self.thin_ids_in_metadata(pool, metadata_path)
+        current["thin_ids"] = ids
+        current["active"] = self.active_thins(current["devno"])
+        return current
+
+    def active_thins(self, pool_devno):
+        """{dm name: {"device_id", "sectors"}} of active thin devices on the pool."""
+        out = self.dmsetup.run(["table", "--target", "thin"])[1]
+        found = {}
+        for name, line in split_dmsetup_lines(out):
+            table = parse_thin_table(line)
+            if table["pool_dev"] == pool_devno:
+                found[name] = {"device_id": table["device_id"],
+                               "sectors": table["length_sectors"]}
+        return found
+
+
+def name_of_id(active, thin_id):
+    for name, dev in sorted(active.items()):
+        if dev["device_id"] == thin_id:
+            return name
+    return None
+
+
+def id_known(pool_state, thin_id):
+    """True/False from the metadata; when thin_ls could not tell, an active device proves it."""
+    if pool_state["thin_ids"] is not None:
+        return thin_id in pool_state["thin_ids"]
+    return name_of_id(pool_state["active"], thin_id) is not None or None
+
+
+def activate_action(io, pool_name, name, thin_id, sectors):
+    table = "0 %d thin /dev/mapper/%s %d" % (sectors, pool_name, thin_id)
+    return Action(io.dmsetup, ["create", name, "--table", table],
+                  "activate thin id %d as /dev/mapper/%s" % (thin_id, name))
+
+
+def check_name_free(active, name, thin_id):
+    if name in active and active[name]["device_id"] != thin_id:
+        raise ModuleError("name: /dev/mapper/%s is already thin id %d, not %d"
+                          % (name, active[name]["device_id"], thin_id))

@@ -1,0 +1,99 @@
+"""dm_base_device and dm_snapshot on a real kernel, on a loop-backed pool made by the collection:
+create/format once/grow with the filesystem, snapshot an active origin (suspend/resume), activate
+the snapshot, the kernel's refusals as sentences, deletion only with force."""
+
+import pytest
+
+MiB = 1 << 20
+BASE = "devmapper.storage.dm_base_device"
+SNAP = "devmapper.storage.dm_snapshot"
+
+
+def state_of(g):
+    return g.out("dmsetup table; dmsetup status")
+
+
+def four_ways(g, module, args):
+    untouched = state_of(g)
+    check = g.module(module, args, check=True)
+    assert check.get("changed") is True and not check.get("failed"), check
+    assert state_of(g) == untouched
+    real = g.module(module, args)
+    assert real.get("changed") is True and not real.get("failed"), real
+    assert [a["cmd"] for a in real["actions"]] == [a["cmd"] for a in check["actions"]]
+    again = g.module(module, args)
+    assert again.get("changed") is False and not again.get("failed"), again
+    assert g.module(module, args, check=True).get("changed") is False
+    return real
+
+
+def refused(g, module, args, message):
+    untouched = state_of(g)
+    result = g.module(module, args)
+    assert result.get("failed") and message in result["msg"], (args, result)
+    assert result["changed"] is False and state_of(g) == untouched
+
+
+@pytest.mark.parametrize("fs_type", ["xfs", "ext4"])
+@pytest.mark.disks("64M")
+def test_base_device_and_snapshots(fresh_guest, fs_type):
+    g = fresh_guest
+    g.sh("mkdir -p /var/lib/tp && modprobe dm_thin_pool")
+    loops = g.module("devmapper.storage.loop_pool",
+                     {"data_file": "/var/lib/tp/data", "metadata_file": "/var/lib/tp/meta",
+                      "data_size": "1G", "metadata_size": "16M"})
+    pool = g.module("devmapper.storage.dm_thinpool",
+                    {"backend": "dm", "name": "tp", "data_device": loops["data"]["loop_device"],
+                     "metadata_device": loops["metadata"]["loop_device"]})
+    assert pool["changed"], pool
+
+    args = {"pool": "tp", "name": "tp-base", "size": "512M", "fs_type": fs_type}
+    made = four_ways(g, BASE, args)
+    assert made["fs_type"] == fs_type and len(made["uuid"]) == 36 and made["size"] == 512 * MiB
+    assert g.out("blkid -o value -s UUID /dev/mapper/tp-base").strip() == made["uuid"]
+    if fs_type == "ext4":
+        assert "Maximum mount count:      -1" in g.out("tune2fs -l /dev/mapper/tp-base")
+
+    g.sh("mkdir -p /mnt/b && mount /dev/mapper/tp-base /mnt/b && head -c 4M /dev/urandom > "
+         "/mnt/b/f && sync")
+    digest = g.out("md5sum /mnt/b/f")
+    grown = four_ways(g, BASE, dict(args, size="768M"))
+    assert grown["uuid"] == made["uuid"]
+    assert int(g.out("blockdev --getsize64 /dev/mapper/tp-base")) == 768 * MiB
+    fs_bytes = int(g.out("df -B1 --output=size /mnt/b | tail -1"))
+    assert fs_bytes > 600 * MiB, "the filesystem did not grow with the device"
+    assert g.out("md5sum /mnt/b/f") == digest
+
+    args["size"] = "768M"
+    refused(g, BASE, dict(args, size="256M"), "size: refusing to shrink")
+    refused(g, BASE, dict(args, fs_type="ext4" if fs_type == "xfs" else "xfs"), "fs_type")
+    refused(g, BASE, dict(args, device_id=1 << 24), "device_id")
+    refused(g, BASE, dict(args, name="tp-base", device_id=5), "is already thin id 0")
+
+    # snapshot the active, mounted origin; the snapshot holds the same file
+    snap = {"pool": "tp", "origin_id": 0, "snapshot_id": 1, "name": "tp-snap"}
+    taken = four_ways(g, SNAP, snap)
+    assert [a["cmd"].split()[1] for a in taken["actions"]] == \
+        ["suspend", "message", "resume", "create"]
+    assert taken["thin_ids"] == [0, 1]
+    assert taken["active_devices"]["tp-snap"]["sectors"] == 768 * MiB // 512
+    opts = "-o ro,nouuid" if fs_type == "xfs" else "-o ro"
+    g.sh("mkdir -p /mnt/s && mount %s /dev/mapper/tp-snap /mnt/s" % opts)
+    assert g.out("md5sum /mnt/s/f").split()[0] == digest.split()[0]
+    g.sh("umount /mnt/s")
+
+    refused(g, SNAP, dict(snap, snapshot_id=2, origin_id=9, name="tp-other"),
+            "origin_id: thin id 9 does not exist")
+    refused(g, SNAP, dict(snap, snapshot_id=2), "name: /dev/mapper/tp-snap is already thin id 1")
+    refused(g, SNAP, {"pool": "tp", "snapshot_id": 1, "state": "absent"},
+            "thin id 1 is active as /dev/mapper/tp-snap")
+    refused(g, SNAP, dict(snap, state="absent"), "set force=true")
+    refused(g, SNAP, {"pool": "nosuch", "snapshot_id": 3, "origin_id": 0}, "pool: no")
+    gone = four_ways(g, SNAP, dict(snap, state="absent", force=True))
+    assert gone["thin_ids"] == [0] and "tp-snap" not in gone["active_devices"]
+
+    g.sh("umount /mnt/b")
+    refused(g, BASE, {"pool": "tp", "name": "tp-base", "state": "absent"}, "set force=true")
+    four_ways(g, BASE, {"pool": "tp", "name": "tp-base", "state": "absent", "force": True})
+    info = g.module(SNAP, {"pool": "tp", "state": "info"})
+    assert info["thin_ids"] == [] and info["active_devices"] == {}
