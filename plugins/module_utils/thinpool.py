@@ -235,9 +235,13 @@ def plan_lvm_pool(io, params, current):
             return []
         raise ModuleError("vg: volume group %s does not exist; create it first (pvcreate, vgcreate)"
                           % params["vg"])
+    if params.get("metadata_lv") and state == "present" and \
+            (pool is None or pool["lv_attr"][:1] != "t"):
+        return _lvm_convert(io, params, current)
     if pool is not None and pool["lv_attr"][:1] != "t":
-        raise ModuleError("name: %s exists and is not a thin pool (lv_attr %s)"
-                          % (_vg_lv(params), pool["lv_attr"]))
+        raise ModuleError("name: %s exists and is not a thin pool (lv_attr %s); to turn it and a "
+                          "metadata LV into a pool, give metadata_lv" % (_vg_lv(params),
+                                                                         pool["lv_attr"]))
     if state == "absent":
         if pool is None:
             return []
@@ -269,6 +273,31 @@ def plan_lvm_pool(io, params, current):
     return _lvm_grow(io, params, vg, pool) + _lvm_activate(io, params, pool)
 
 
+def _lvm_convert(io, params, current):
+    """Existing data and metadata LVs into a pool, as the runbook's lvconvert step does."""
+    lvs = dict((lv["lv_name"], lv) for lv in current["lvs"])
+    for role, lv_name in (("name", params["name"]), ("metadata_lv", params["metadata_lv"])):
+        lv = lvs.get(lv_name)
+        if lv is None:
+            raise ModuleError("%s: %s/%s does not exist to convert into a thin pool"
+                              % (role, params["vg"], lv_name))
+        if lv["lv_attr"][:1] != "-":
+            raise ModuleError("%s: %s/%s is not a plain LV (lv_attr %s)"
+                              % (role, params["vg"], lv_name, lv["lv_attr"]))
+    if params["metadata_lv"] == params["name"]:
+        raise ModuleError("metadata_lv must differ from name")
+    if not params["force"]:
+        raise ModuleError(
+            "converting %s and %s/%s into a thin pool wipes the metadata LV and gives up the data "
+            "LV's content; set force=true to convert them" % (_vg_lv(params), params["vg"],
+                                                              params["metadata_lv"]))
+    chunk = parse_size(params["chunk_size"] or "512K", "chunk_size")
+    return [Action(io.lvconvert, ["--yes", "--zero", "y" if params["zero"] else "n",
+                                  "--chunksize", "%db" % chunk, "--thinpool", _vg_lv(params),
+                                  "--poolmetadata", "%s/%s" % (params["vg"], params["metadata_lv"])],
+                   "convert the existing LVs into a thin pool with %s chunks" % human(chunk))]
+
+
 def _lvm_activate(io, params, pool):
     if pool["lv_active"] == "active":
         return []
@@ -281,9 +310,13 @@ def _lvm_activate(io, params, pool):
                    "activate the pool (LVM runs thin_check on its metadata first)")]
 
 
+DEFAULT_DATA_SIZE = "95%VG"       # Docker's runbook
+DEFAULT_METADATA_SIZE = "1%VG"
+
+
 def _lvm_create(io, params, vg):
-    data = lvm_extents_for(params["data_size"], vg, "data_size")
-    meta = lvm_extents_for(params["metadata_size"], vg, "metadata_size")
+    data = lvm_extents_for(params["data_size"] or DEFAULT_DATA_SIZE, vg, "data_size")
+    meta = lvm_extents_for(params["metadata_size"] or DEFAULT_METADATA_SIZE, vg, "metadata_size")
     if data < 1 or meta < 1:
         raise ModuleError("data_size and metadata_size must each come to at least one extent (%s)"
                           % human(vg["extent_size"]))
@@ -313,7 +346,9 @@ def _lvm_grow(io, params, vg, pool):
     actions = []
     extent = vg["extent_size"]
     have = lvm_int(pool["lv_size"]) // extent
-    want = lvm_extents_for(params["data_size"], vg, "data_size", existing=True)
+    want = None
+    if params["data_size"] is not None:
+        want = lvm_extents_for(params["data_size"], vg, "data_size", existing=True)
     if want is not None and want < have:
         if parse_percent(params["data_size"]) is None:
             raise ModuleError("data_size: refusing to shrink %s from %s to %s: thin pools cannot "

@@ -26,8 +26,8 @@ attributes:
     support: full
     description: Reports the commands it would run in RV(actions), and runs none.
   diff_mode:
-    support: none
-    description: Returns no diff; RV(actions) says what changes.
+    support: full
+    description: The device's size, filesystem and UUID before and after (in check mode, as planned).
 options:
   pool:
     description: Device-mapper name of the thin pool.
@@ -244,6 +244,7 @@ def run_module(module):
     io = BaseDeviceIO(module)
     pool = io.read_pool(params["pool"])
     device = "/dev/mapper/" + params["name"]
+    before = describe(io, params, pool)
     actions = plan_device(io, params, pool, sectors)
     grew = any(a.args[:1] == ["reload"] for a in actions)
     if actions and not module.check_mode:
@@ -264,7 +265,23 @@ def run_module(module):
         fs = io.filesystem(device) if os.path.exists(device) else {}
         result.update(device=device, uuid=fs.get("UUID"), fs_type=fs.get("TYPE"),
                       size=sectors * SECTOR)
+    if module._diff:
+        if module.check_mode:
+            after = dict(before, active=params["state"] == "present",
+                         size=sectors * SECTOR if params["state"] == "present" else None,
+                         fs_type=params["fs_type"] if params["state"] == "present" else None)
+        else:
+            after = describe(io, params, io.read_pool(params["pool"]))
+        result["diff"] = {"before": before, "after": after}
     return result
+
+
+def describe(io, params, pool):
+    dev = pool["active"].get(params["name"])
+    fs = io.filesystem("/dev/mapper/" + params["name"]) if dev else {}
+    return {"thin_id_exists": bool(id_known(pool, params["device_id"])), "active": bool(dev),
+            "size": dev["sectors"] * SECTOR if dev else None, "fs_type": fs.get("TYPE"),
+            "uuid": fs.get("UUID")}
 
 
 def main():

@@ -26,8 +26,8 @@ attributes:
     support: full
     description: Reports the exact commands it would run in RV(actions), and runs none.
   diff_mode:
-    support: none
-    description: Returns no diff; RV(actions) says what changes.
+    support: full
+    description: The pool's thin ids and active thin devices before and after (in check mode, as planned).
 options:
   pool:
     description: Device-mapper name of the thin pool (C(docker-thinpool); for an LVM pool C(VG-LV-tpool)).
@@ -192,13 +192,38 @@ def run_module(module):
     if params["snapshot_id"] is not None and params["snapshot_id"] == params["origin_id"]:
         raise ModuleError("snapshot_id and origin_id must differ")
     io = ThinDeviceIO(module)
-    pool = io.read_pool(params["pool"])
-    actions = [] if params["state"] == "info" else plan_snapshot(io, params, pool)
+    before = io.read_pool(params["pool"])
+    actions = [] if params["state"] == "info" else plan_snapshot(io, params, before)
+    after = before
     if actions and not module.check_mode:
         apply_plan(actions)
-        pool = io.read_pool(params["pool"])
-    return dict(changed=bool(actions), actions=[a.to_dict() for a in actions],
-                thin_ids=pool["thin_ids"], active_devices=pool["active"])
+        after = io.read_pool(params["pool"])
+    result = dict(changed=bool(actions), actions=[a.to_dict() for a in actions],
+                  thin_ids=after["thin_ids"], active_devices=after["active"])
+    if module._diff:
+        predicted = after if not module.check_mode else predict(params, before)
+        result["diff"] = {"before": view(before), "after": view(predicted)}
+    return result
+
+
+def view(pool):
+    return {"thin_ids": pool["thin_ids"],
+            "active": dict((n, d["device_id"]) for n, d in pool["active"].items())}
+
+
+def predict(params, pool):
+    """What check mode expects the plan to leave."""
+    ids = set(pool["thin_ids"] or [])
+    active = dict(pool["active"])
+    snap, name = params["snapshot_id"], params["name"]
+    if params["state"] == "absent":
+        ids.discard(snap)
+        active.pop(name, None)
+    elif params["state"] == "present":
+        ids.add(snap)
+        if name:
+            active.setdefault(name, {"device_id": snap, "sectors": None})
+    return {"thin_ids": sorted(ids), "active": active}
 
 
 def main():

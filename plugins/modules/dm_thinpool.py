@@ -58,16 +58,24 @@ options:
     description:
       - Size of an LVM pool's data, in bytes with a binary unit (V(100G)) or as V(N%VG), V(N%PVS) or
         V(N%FREE). V(%FREE) sizes a new pool only, so that re-runs stay idempotent.
+      - Unset, a new pool gets V(95%VG) (Docker's runbook) and an existing pool keeps its size.
+        Set, an existing pool grows to it (for example V(95%VG) after C(vgextend)).
     type: str
-    default: 95%VG
   metadata_size:
-    description: Size of an LVM pool's metadata, as O(data_size).
+    description:
+      - Size of an LVM pool's metadata, as O(data_size). Unset, a new pool gets V(1%VG).
     type: str
-    default: 1%VG
   chunk_size:
     description:
       - Chunk size of a new LVM pool (default V(512K), as Docker's runbook). It cannot change later;
         a different value for an existing pool is refused.
+    type: str
+  metadata_lv:
+    description:
+      - Make the pool from existing LVs instead of new ones, as the runbook's C(lvconvert) step
+        does. O(name) is the existing data LV and this the existing metadata LV, both in O(vg).
+      - The metadata LV is wiped and the data LV's content given up, so this needs O(force=true).
+        Once converted, re-runs leave the pool alone.
     type: str
   zero:
     description: Whether an LVM pool zeroes newly provisioned blocks (off in Docker's runbook).
@@ -97,8 +105,9 @@ options:
     default: false
   force:
     description:
-      - Allow removing a pool that holds thin devices, starting a raw pool on a metadata device that
-        holds other data (its first 4 KiB are zeroed) or on a data device with a signature.
+      - Allow removing a pool that holds thin devices, converting existing LVs (O(metadata_lv)),
+        starting a raw pool on a metadata device that holds other data (its first 4 KiB are zeroed)
+        or on a data device with a signature.
     type: bool
     default: false
 seealso:
@@ -245,6 +254,8 @@ def validate(params):
         for option in ("data_device", "metadata_device"):
             if params[option]:
                 raise ModuleError("%s is for backend=dm; an LVM pool lives in vg" % option)
+    elif params["metadata_lv"]:
+        raise ModuleError("metadata_lv is for backend=lvm")
     else:
         if not params["name"]:
             raise ModuleError("name is required with backend=dm (the /dev/mapper name)")
@@ -332,9 +343,10 @@ def main():
             state=dict(type="str", default="present",
                        choices=["present", "absent", "active", "inactive", "info"]),
             vg=dict(type="str"),
-            data_size=dict(type="str", default="95%VG"),
-            metadata_size=dict(type="str", default="1%VG"),
+            data_size=dict(type="str"),
+            metadata_size=dict(type="str"),
             chunk_size=dict(type="str"),
+            metadata_lv=dict(type="str"),
             zero=dict(type="bool", default=False),
             data_device=dict(type="path"),
             metadata_device=dict(type="path"),

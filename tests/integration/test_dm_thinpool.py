@@ -154,3 +154,19 @@ def test_raw_pool_refuses_devices_with_data(fresh_guest):
     made = g.module(POOL, dict(args, force=True))
     assert made["changed"] and made["pool"]["exists"], made
     g.sh("dmsetup remove raw")
+
+
+@pytest.mark.disks("1G")
+def test_existing_lvs_converted_into_a_pool_with_force(fresh_guest):
+    g = fresh_guest
+    g.sh("pvcreate -q /dev/ubdb && vgcreate -q docker /dev/ubdb && "
+         "lvcreate -q -y -n thinpool -l 80%VG docker && lvcreate -q -y -n thinpoolmeta -l 2%VG docker")
+    args = {"vg": "docker", "name": "thinpool", "metadata_lv": "thinpoolmeta"}
+    refused(g, POOL, {"vg": "docker", "name": "thinpool"}, "give metadata_lv")
+    refused(g, POOL, args, "set force=true")
+    converted = four_ways(g, POOL, dict(args, force=True))
+    assert converted["actions"][0]["cmd"].split()[1:] == [
+        "--yes", "--zero", "n", "--chunksize", "524288b", "--thinpool", "docker/thinpool",
+        "--poolmetadata", "docker/thinpoolmeta"]
+    assert converted["pool"]["chunk_size"] == 512 << 10 and converted["pool"]["active"]
+    assert g.out("lvs --noheadings -o lv_attr docker/thinpool").strip()[0] == "t"

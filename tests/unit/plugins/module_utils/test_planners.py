@@ -37,8 +37,8 @@ def lvm_current(state="lvm_pool"):
 
 
 def params(**kw):
-    base = {"vg": "docker", "name": "thinpool", "state": "present", "data_size": "95%VG",
-            "metadata_size": "1%VG", "chunk_size": None, "zero": False, "force": False}
+    base = {"vg": "docker", "name": "thinpool", "state": "present", "data_size": None,
+            "metadata_size": None, "chunk_size": None, "zero": False, "force": False}
     base.update(kw)
     return base
 
@@ -67,7 +67,8 @@ def test_new_pool_follows_the_runbook():
 
 
 @pytest.mark.parametrize("kw,expected", [
-    ({}, []),                                              # the captured pool is 95%VG already
+    ({}, []),                                              # unset sizes leave a pool alone
+    ({"data_size": "95%VG"}, []),                          # the captured pool is 95%VG already
     ({"data_size": "40%FREE"}, []),                        # %FREE sizes new pools only
     ({"state": "active"}, []),
     ({"zero": True}, [["/sbin/lvchange", "--zero", "y", "docker/thinpool"]]),
@@ -83,7 +84,8 @@ def test_growth_after_vgextend_targets_absolute_extents():
     vg["extent_count"] *= 2
     vg["free_count"] += current["vg"]["extent_count"]
     current["vg"] = vg
-    actions = tp.plan_lvm_pool(IO, params(), current)
+    assert tp.plan_lvm_pool(IO, params(), current) == []
+    actions = tp.plan_lvm_pool(IO, params(data_size="95%VG", metadata_size="1%VG"), current)
     want = vg["extent_count"] * 95 // 100
     assert argvs(actions)[0] == ["/sbin/lvextend", "--extents", str(want), "docker/thinpool"]
     meta = vg["extent_count"] // 100 * vg["extent_size"]
