@@ -15,10 +15,12 @@ def state_of(g):
 
 def four_ways(g, module, args):
     untouched = state_of(g)
-    check = g.module(module, args, check=True)
+    check = g.module(module, args, check=True, diff=True)
     assert check.get("changed") is True and not check.get("failed"), check
     assert state_of(g) == untouched
-    real = g.module(module, args)
+    assert check["diff"]["before"] != check["diff"]["after"]
+    real = g.module(module, args, diff=True)
+    assert real["diff"]["before"] != real["diff"]["after"], real
     assert real.get("changed") is True and not real.get("failed"), real
     assert [a["cmd"] for a in real["actions"]] == [a["cmd"] for a in check["actions"]]
     again = g.module(module, args)
