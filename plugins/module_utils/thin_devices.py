@@ -10,10 +10,6 @@ __metaclass__ = type
 
 import errno
 
-from ansible_collections.devmapper.storage.plugins.module_utils.dm_parsers import (
-    parse_thin_table,
-    split_dmsetup_lines,
-)
 from ansible_collections.devmapper.storage.plugins.module_utils.runners import (
     Action,
     CommandError,
@@ -61,17 +57,6 @@ class ThinDeviceIO(ThinPoolIO):
         current["thin_ids"] = ids
         current["active"] = self.active_thins(current["devno"])
         return current
-
-    def active_thins(self, pool_devno):
-        """{dm name: {"device_id", "sectors"}} of active thin devices on the pool."""
-        out = self.dmsetup.run(["table", "--target", "thin"])[1]
-        found = {}
-        for name, line in split_dmsetup_lines(out):
-            table = parse_thin_table(line)
-            if table["pool_dev"] == pool_devno:
-                found[name] = {"device_id": table["device_id"],
-                               "sectors": table["length_sectors"]}
-        return found
 
 
 def name_of_id(active, thin_id):

@@ -85,15 +85,17 @@ class ThinPoolIO(object):
         out = self.dmsetup.run(["info", "-c", "--noheadings", "-o", "open", name])[1]
         return int(out.strip() or 0)
 
-    def thin_devices_on(self, pool_devno):
-        """Active thin devices whose table points at the pool (major:minor)."""
+    def active_thins(self, pool_devno):
+        """{dm name: {"device_id", "sectors"}} of active thin devices whose table points at the
+        pool (major:minor)."""
         out = self.dmsetup.run(["table", "--target", "thin"])[1]
-        users = []
+        found = {}
         for name, line in split_dmsetup_lines(out):
             table = parse_thin_table(line)
             if table["pool_dev"] == pool_devno:
-                users.append(name)
-        return sorted(set(users))
+                found[name] = {"device_id": table["device_id"],
+                               "sectors": table["length_sectors"]}
+        return found
 
     def thin_ids_in_metadata(self, pool, metadata_dev):
         """Thin device ids recorded in the pool's metadata (active or not), through a metadata
@@ -160,15 +162,15 @@ class ThinPoolIO(object):
         lvs = self.read_lvs(vg_name)
         pool = next((lv for lv in lvs if lv["lv_name"] == name), None)
         thin_lvs = [lv for lv in lvs if lv["pool_lv"] == name]
-        status = None
+        status = table = None
         if pool is not None and pool["lv_active"] == "active" and pool["lv_attr"][:1] == "t":
             tpool = os.path.basename(pool["lv_dm_path"]) + "-tpool"
             dm_name = tpool if self.dm_exists(tpool) else os.path.basename(pool["lv_dm_path"])
             table = parse_thin_pool_table(self.dm_line("table", dm_name))
             status = ThinPoolStatus(self.dm_line("status", dm_name),
                                     block_sectors=table["block_sectors"])
-            status.table = table
-        return {"vg": vg, "pool": pool, "thin_lvs": thin_lvs, "lvs": lvs, "status": status}
+        return {"vg": vg, "pool": pool, "thin_lvs": thin_lvs, "lvs": lvs, "status": status,
+                "table": table}
 
 
 # ---- pure helpers ------------------------------------------------------------------------------
@@ -524,9 +526,9 @@ def lvm_pool_info(current, params):
         "thin_volumes": sorted(lv["lv_name"] for lv in current["thin_lvs"]),
     })
     if current.get("status") is not None:
-        status = current["status"]
-        base.update(status.to_dict())
-        base["block_size"] = status.table["block_sectors"] * SECTOR
-        base["low_water_mark"] = status.table["low_water_mark"]
-        base["features"] = status.table["features"]
+        table = current["table"]
+        base.update(current["status"].to_dict())
+        base["block_size"] = table["block_sectors"] * SECTOR
+        base["low_water_mark"] = table["low_water_mark"]
+        base["features"] = table["features"]
     return base

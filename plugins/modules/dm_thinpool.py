@@ -275,7 +275,7 @@ def validate(params):
 def read_dm(io, params):
     current = io.read_dm_pool(params["name"])
     if current is not None:
-        current["users"] = io.thin_devices_on(current["devno"])
+        current["users"] = sorted(io.active_thins(current["devno"]))
         current["metadata_path"] = "/dev/block/" + current["table"]["metadata_dev"]
         current["thin_ids"] = None
         if params["state"] in ("absent", "info"):

@@ -205,10 +205,9 @@ def run_module(module):
     params = module.params
     if params["data_file"] == params["metadata_file"]:
         raise ModuleError("data_file and metadata_file must be different files")
-    if params["state"] != "present":
-        for role in ROLES:
-            if params[role + "_size"] is not None and params["state"] == "absent":
-                raise ModuleError("%s_size makes no sense with state=absent" % role)
+    for role in ROLES:
+        if params["state"] == "absent" and params[role + "_size"] is not None:
+            raise ModuleError("%s_size makes no sense with state=absent" % role)
     io = LoopFileIO(module)
     before = read_state(io, params)
     actions = [] if params["state"] == "info" else plan(io, params, before)
