@@ -102,3 +102,31 @@ def fresh_guest(lab, request):
     finally:
         if name in lab.guests:
             lab.remove_guest(lab.guests[name])
+
+
+def run_playbook(inventory, playbook, limit=None, check=False, diff=False, extra_vars=None):
+    """Run a playbook; returns (rc, report) with report["tasks"] as tests/callback_plugins
+    records them (each task's per-host results)."""
+    argv = ["ansible-playbook", "-i", inventory, os.path.join(REPO, playbook)]
+    if limit:
+        argv += ["--limit", limit]
+    if check:
+        argv.append("--check")
+    if diff:
+        argv.append("--diff")
+    if extra_vars:
+        argv += ["-e", json.dumps(extra_vars)]
+    proc = subprocess.run(argv, cwd=REPO, env=ansible_env(), stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, universal_newlines=True, timeout=1800,
+                          check=False)
+    try:
+        report = json.loads(proc.stdout.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        raise AssertionError("%s gave no JSON report (rc=%d)\nstdout:\n%s\nstderr:\n%s"
+                             % (playbook, proc.returncode, proc.stdout, proc.stderr))
+    return proc.returncode, report
+
+
+def task_results(report, host):
+    """(task name, result) of every task that ran or was skipped on ``host``."""
+    return [(t["name"], t["hosts"][host]) for t in report["tasks"] if host in t["hosts"]]

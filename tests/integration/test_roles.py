@@ -1,0 +1,74 @@
+"""The roles through site.yml on real-kernel guests, for what molecule's scenarios do not show:
+check mode on fresh hosts runs end to end and changes nothing, and refusals touch nothing."""
+
+import uuid
+
+import pytest
+
+from conftest import GuestHandle, run_playbook, task_results
+
+# test hosts have no network for containers; dockerd must not touch iptables there
+GUEST_VARS = {"docker_daemon_options": {"iptables": False, "bridge": "none"},
+              "loop_lvm_data_size": "1G", "loop_lvm_metadata_size": "64M",
+              "direct_lvm_devices": ["/dev/ubdb"]}
+
+SNAPSHOT = ("set +e; for d in /etc/docker /etc/systemd/system /etc/systemd/system/docker.service.d "
+            "/etc/devmapper-storage/pools /etc/lvm/profile /var/lib/docker-loop /var/lib/docker; "
+            "do echo \"== $d\"; ls -la --time-style=+%s $d 2>&1; done; "
+            "cat /etc/docker/daemon.json 2>&1; dmsetup ls 2>&1; losetup -a 2>&1; "
+            "pvs 2>&1; vgs 2>&1; lvs -a 2>&1; wipefs -n /dev/ubdb 2>&1; "
+            "systemctl is-active docker 2>&1; systemctl is-enabled docker 2>&1; "
+            "systemctl is-enabled devmapper-pool@docker-thinpool 2>&1; "
+            "ls /sys/module | grep -E '^(dm_thin_pool|loop)$'; true")
+
+
+@pytest.fixture
+def fleet(lab):
+    """Two fresh guests: one in loop_lvm, one (with a 2G disk) in direct_lvm."""
+    suffix = uuid.uuid4().hex[:4]
+    names = {"loop": "rl" + suffix, "lvm": "rd" + suffix}
+    try:
+        lab.up([{"name": names["loop"], "disks": [], "groups": ["loop_lvm"]},
+                {"name": names["lvm"], "disks": ["2G"], "groups": ["direct_lvm"]}])
+        yield dict((k, GuestHandle(lab, v)) for k, v in names.items())
+    finally:
+        for name in names.values():
+            if name in lab.guests:
+                lab.remove_guest(lab.guests[name])
+
+
+def test_check_mode_on_fresh_hosts_runs_through_and_changes_nothing(lab, fleet):
+    limit = ",".join(g.name for g in fleet.values())
+    before = dict((k, g.out(SNAPSHOT)) for k, g in fleet.items())
+    rc, report = run_playbook(lab.inventory_path, "playbooks/site.yml", limit=limit, check=True,
+                              diff=True, extra_vars=GUEST_VARS)
+    failed = [(name, r.get("msg")) for g in fleet.values()
+              for name, r in task_results(report, g.name) if r.get("failed")]
+    assert rc == 0 and not failed, failed
+    for key, guest in fleet.items():
+        assert guest.out(SNAPSHOT) == before[key], key
+        changed = [name for name, r in task_results(report, guest.name) if r.get("changed")]
+        # check mode says what a real run would do: it would make the pool and write daemon.json
+        assert any("loop devices" in n or "volume group" in n for n in changed), changed
+        assert any("daemon.json" in n for n in changed), changed
+
+
+def test_refusals_change_nothing(lab, fleet):
+    lvm, loop = fleet["lvm"], fleet["loop"]
+    # a disk with a filesystem is refused without force
+    lvm.sh("mkfs.ext4 -q -F /dev/ubdb")
+    before = lvm.out(SNAPSHOT)
+    rc, report = run_playbook(lab.inventory_path, "playbooks/site.yml", limit=lvm.name,
+                              extra_vars=GUEST_VARS)
+    msgs = [r.get("msg", "") for _, r in task_results(report, lvm.name) if r.get("failed")]
+    assert rc != 0 and any("/dev/ubdb" in m and "force" in m for m in msgs), msgs
+    assert lvm.out(SNAPSHOT) == before
+
+    # a daemon.json that is not JSON is reported, not overwritten
+    loop.sh("mkdir -p /etc/docker && printf '{\"log-level\": ' > /etc/docker/daemon.json")
+    rc, report = run_playbook(lab.inventory_path, "playbooks/site.yml", limit=loop.name,
+                              extra_vars=GUEST_VARS)
+    msgs = [r.get("msg", "") for _, r in task_results(report, loop.name) if r.get("failed")]
+    assert rc != 0 and any("daemon.json cannot be merged" in m for m in msgs), msgs
+    assert loop.out("cat /etc/docker/daemon.json") == '{"log-level": '
+    assert loop.out("systemctl is-active docker || true").strip() != "active"

@@ -1,0 +1,80 @@
+"""Every role's documented interface (meta/argument_specs.yml) says what its defaults/main.yml
+holds: the same variables, the same defaults, values of the declared type; handlers are reached
+through `listen:` topics, never by task name."""
+
+import os
+
+import pytest
+import yaml
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+ROLES_DIR = os.path.join(REPO, "roles")
+ROLES = sorted(d for d in os.listdir(ROLES_DIR) if os.path.isdir(os.path.join(ROLES_DIR, d)))
+
+TYPES = {"str": str, "path": str, "bool": bool, "int": int, "list": list, "dict": dict}
+
+
+def load(role, *parts):
+    path = os.path.join(ROLES_DIR, role, *parts)
+    if not os.path.exists(path):
+        return None
+    with open(path) as handle:
+        return yaml.safe_load(handle)
+
+
+def test_there_are_roles():
+    assert {"preflight", "pool_activation", "docker_daemon", "loop_lvm", "direct_lvm"} <= set(ROLES)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_argument_specs_match_defaults(role):
+    defaults = load(role, "defaults", "main.yml") or {}
+    specs = load(role, "meta", "argument_specs.yml")
+    assert specs, "%s has no meta/argument_specs.yml" % role
+    options = specs["argument_specs"]["main"]["options"]
+    assert set(options) == set(defaults), (
+        "only in defaults: %s; only in argument_specs: %s"
+        % (sorted(set(defaults) - set(options)), sorted(set(options) - set(defaults))))
+    for name, spec in options.items():
+        assert name.startswith(role + "_"), "%s: %s lacks the role prefix" % (role, name)
+        assert spec.get("description"), "%s: %s is undocumented" % (role, name)
+        assert spec.get("default") == defaults[name], (
+            "%s: %s defaults to %r but argument_specs says %r"
+            % (role, name, defaults[name], spec.get("default")))
+        value = defaults[name]
+        if isinstance(value, str) and "{{" in value:
+            continue        # computed at run time
+        assert isinstance(value, TYPES[spec["type"]]), (
+            "%s: %s is %r, not of type %s" % (role, name, value, spec["type"]))
+        if spec["type"] == "list" and "elements" in spec:
+            assert all(isinstance(v, TYPES[spec["elements"]]) for v in value)
+        if "choices" in spec:
+            assert value in spec["choices"]
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_other_entry_points_have_task_files(role):
+    specs = load(role, "meta", "argument_specs.yml")
+    for entry in specs["argument_specs"]:
+        assert os.path.exists(os.path.join(ROLES_DIR, role, "tasks", entry + ".yml")), entry
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_handlers_listen_on_topics(role):
+    for handler in load(role, "handlers", "main.yml") or []:
+        assert handler.get("listen", "").startswith("devmapper "), handler["name"]
+
+
+def test_every_notify_reaches_a_listener():
+    topics = set()
+    for role in ROLES:
+        topics.update(h["listen"] for h in load(role, "handlers", "main.yml") or [])
+    notified = set()
+    for role in ROLES:
+        tasks_dir = os.path.join(ROLES_DIR, role, "tasks")
+        for name in os.listdir(tasks_dir):
+            for task in load(role, "tasks", name) or []:
+                for block in [task] + task.get("block", []) + task.get("rescue", []):
+                    note = block.get("notify")
+                    notified.update([note] if isinstance(note, str) else note or [])
+    assert notified and notified <= topics, sorted(notified - topics)
