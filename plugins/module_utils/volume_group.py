@@ -1,0 +1,181 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) devmapper.storage contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The volume group under an LVM thin pool: what the host has (PVs, VG, what each device carries)
+and the plan that turns a list of devices into that VG (pvcreate, vgcreate, vgextend)."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+import os
+import stat
+
+from ansible_collections.devmapper.storage.plugins.module_utils.dm_parsers import (
+    lvm_int,
+    parse_lvm_report,
+)
+from ansible_collections.devmapper.storage.plugins.module_utils.runners import (
+    Action,
+    CommandError,
+    ModuleError,
+    ToolRunner,
+)
+
+PV_FIELDS = "pv_name,vg_name,pv_size"
+VG_FIELDS = "vg_name,vg_size,vg_free,vg_extent_size,pv_count"
+
+
+class VolumeGroupIO(object):
+    def __init__(self, module):
+        self.pvs = ToolRunner(module, "pvs")
+        self.vgs = ToolRunner(module, "vgs")
+        self.pvcreate = ToolRunner(module, "pvcreate")
+        self.vgcreate = ToolRunner(module, "vgcreate")
+        self.vgextend = ToolRunner(module, "vgextend")
+        self.wipefs = ToolRunner(module, "wipefs")
+        self.blkid = ToolRunner(module, "blkid")
+        self.lsblk = ToolRunner(module, "lsblk")
+
+    def read(self, vg_name):
+        out = self.pvs.run(["--reportformat", "json", "--units", "b", "--nosuffix",
+                            "-o", PV_FIELDS])[1]
+        pvs = parse_pvs(out)
+        rc, out, err = self.vgs.run(["--reportformat", "json", "--units", "b", "--nosuffix",
+                                     "-o", VG_FIELDS, vg_name], check=False)
+        vg = None
+        if rc == 0:
+            vg = parse_vg(out)
+        elif "not found" not in err:
+            raise CommandError(self.vgs.argv([vg_name]), rc, out, err)
+        return {"pvs": pvs, "vg": vg}
+
+    def probe(self, path):
+        """What a device in the list is: whether it exists as a block device, its signatures
+        (blkid -p, low level: partition tables too), and what of it is mounted or held."""
+        real = os.path.realpath(path)
+        probe = {"path": path, "real": real, "exists": os.path.exists(real), "block": False,
+                 "signatures": [], "mounted": [], "holders": []}
+        if not probe["exists"]:
+            return probe
+        probe["block"] = stat.S_ISBLK(os.stat(real).st_mode)
+        if not probe["block"]:
+            return probe
+        rc, out, err = self.blkid.run(["-p", "-o", "export", real], check=False)
+        if rc not in (0, 2):        # 2: nothing found
+            raise CommandError(self.blkid.argv(["-p", "-o", "export", real]), rc, out, err)
+        probe["signatures"] = parse_blkid_export(out) if rc == 0 else []
+        out = self.lsblk.run(["--json", "--paths", "--output", "NAME,MOUNTPOINT", real])[1]
+        probe["mounted"] = mounted_in_lsblk(out)
+        holders = "/sys/class/block/%s/holders" % os.path.basename(real)
+        if os.path.isdir(holders):
+            probe["holders"] = sorted(os.listdir(holders))
+        return probe
+
+
+# ---- pure helpers ------------------------------------------------------------------------------
+def parse_pvs(text):
+    """``pvs --reportformat json`` -> {pv path: vg name ('' for a PV in no VG)}."""
+    return dict((row["pv_name"], row["vg_name"]) for row in parse_lvm_report(text, "pv"))
+
+
+def parse_vg(text):
+    rows = parse_lvm_report(text, "vg")
+    if not rows:
+        return None
+    row = rows[0]
+    return {"name": row["vg_name"], "size": lvm_int(row["vg_size"]),
+            "free": lvm_int(row["vg_free"]), "extent_size": lvm_int(row["vg_extent_size"]),
+            "pv_count": lvm_int(row["pv_count"])}
+
+
+def parse_blkid_export(text):
+    """``blkid -p -o export DEV`` -> readable signatures, e.g. ['xfs filesystem',
+    'dos partition table', 'LVM2_member']."""
+    fields = {}
+    for line in text.splitlines():
+        if "=" in line:
+            key, value = line.split("=", 1)
+            fields[key] = value
+    found = []
+    if fields.get("PTTYPE"):
+        found.append("%s partition table" % fields["PTTYPE"])
+    if fields.get("TYPE"):
+        usage = fields.get("USAGE", "")
+        found.append("%s %s" % (fields["TYPE"], usage) if usage == "filesystem"
+                     else fields["TYPE"])
+    return found
+
+
+def mounted_in_lsblk(text):
+    """Mount points (and '[SWAP]') of a device and everything on it, from ``lsblk --json``."""
+    found = []
+
+    def walk(nodes):
+        for node in nodes or []:
+            if node.get("mountpoint"):
+                found.append("%s on %s" % (node["name"], node["mountpoint"]))
+            walk(node.get("children"))
+    walk(json.loads(text).get("blockdevices"))
+    return found
+
+
+def plan_volume_group(io, params, current, probes):
+    """Actions that make VG ``params['vg']`` hold every device of ``params['devices']``.
+
+    Every device is judged before any action is planned, so one refusal means nothing runs.
+    Returns (actions, devices to add, PVs of the VG that are not in the list)."""
+    vg_name = params["vg"]
+    pvs = current["pvs"]
+    members = sorted(path for path, vg in pvs.items() if vg == vg_name)
+    to_add, actions = [], []
+    for path in params["devices"]:
+        probe = probes[path]
+        if not probe["exists"]:
+            raise ModuleError("devices: %s does not exist" % path)
+        if not probe["block"]:
+            raise ModuleError("devices: %s is not a block device" % path)
+        owner = pvs.get(probe["real"], pvs.get(path))
+        if owner == vg_name:
+            continue
+        if owner:
+            raise ModuleError("devices: %s is a physical volume of volume group %s; take it out "
+                              "of %s first (vgreduce %s %s)" % (path, owner, owner, owner, path))
+        if probe["mounted"]:
+            raise ModuleError("devices: %s is in use (%s); unmount it first. force does not "
+                              "override this" % (path, ", ".join(probe["mounted"])))
+        if probe["holders"]:
+            raise ModuleError("devices: %s is held by %s; release it first. force does not "
+                              "override this" % (path, ", ".join(probe["holders"])))
+        if owner is None:       # not a PV yet
+            if probe["signatures"]:
+                if not params["force"]:
+                    raise ModuleError(
+                        "devices: %s carries %s; making it a physical volume destroys that. Set "
+                        "force=true to wipe it" % (path, " and ".join(probe["signatures"])))
+                actions.append(Action(io.wipefs, ["--all", probe["real"]],
+                                      "wipe %s from %s (force=true)"
+                                      % (" and ".join(probe["signatures"]), path)))
+            actions.append(Action(io.pvcreate, ["--yes", probe["real"]],
+                                  "make %s a physical volume" % path))
+        to_add.append(probe["real"])
+    if to_add:
+        if current["vg"] is None:
+            actions.append(Action(io.vgcreate, [vg_name] + to_add,
+                                  "create volume group %s" % vg_name))
+        else:
+            actions.append(Action(io.vgextend, [vg_name] + to_add,
+                                  "add %s to volume group %s" % (", ".join(to_add), vg_name)))
+    wanted = set(probes[p]["real"] for p in params["devices"])
+    left_out = [pv for pv in members if pv not in wanted]
+    return actions, to_add, left_out
+
+
+def vg_info(current, vg_name):
+    vg = current["vg"]
+    if vg is None:
+        return None
+    info = dict(vg)
+    info["pvs"] = sorted(path for path, owner in current["pvs"].items() if owner == vg_name)
+    return info

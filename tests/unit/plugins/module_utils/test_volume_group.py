@@ -1,0 +1,144 @@
+"""The volume-group planner on real pvs/vgs/blkid/lsblk output captured in a guest
+(tests/unit/fixtures/volume_group.json, made by scripts/lib/capture_volume_group.py)."""
+
+import json
+import os
+
+import pytest
+
+from ansible_collections.devmapper.storage.plugins.module_utils import volume_group as vgm
+from ansible_collections.devmapper.storage.plugins.module_utils.runners import ModuleError
+
+FIXTURE = os.path.join(os.path.dirname(__file__), "..", "..", "fixtures", "volume_group.json")
+with open(FIXTURE) as _handle:
+    STATES = json.load(_handle)
+
+PVS = "pvs --reportformat json --units b --nosuffix -o pv_name,vg_name,pv_size"
+VGS = ("vgs --reportformat json --units b --nosuffix -o vg_name,vg_size,vg_free,vg_extent_size,"
+       "pv_count docker")
+
+
+class FakeModule(object):
+    def get_bin_path(self, name, required=False):
+        return "/sbin/" + name
+
+
+IO = vgm.VolumeGroupIO(FakeModule())
+
+
+def out(state, command):
+    return STATES[state][command]["stdout"]
+
+
+def current(state):
+    vgs = STATES[state][VGS]
+    return {"pvs": vgm.parse_pvs(out(state, PVS)),
+            "vg": vgm.parse_vg(vgs["stdout"]) if vgs["rc"] == 0 else None}
+
+
+def probe(path, blkid_state=None, lsblk_state=None, exists=True, block=True, holders=()):
+    dev = path
+    signatures = []
+    if blkid_state:
+        result = STATES[blkid_state]["blkid -p -o export %s" % dev]
+        signatures = vgm.parse_blkid_export(result["stdout"]) if result["rc"] == 0 else []
+    mounted = []
+    if lsblk_state:
+        mounted = vgm.mounted_in_lsblk(
+            out(lsblk_state, "lsblk --json --paths --output NAME,MOUNTPOINT %s" % dev))
+    return {"path": path, "real": path, "exists": exists, "block": block,
+            "signatures": signatures, "mounted": mounted, "holders": list(holders)}
+
+
+def plan(state, devices, probes, force=False):
+    params = {"vg": "docker", "devices": devices, "force": force}
+    actions, added, left_out = vgm.plan_volume_group(IO, params, current(state), probes)
+    return [" ".join(a.runner.argv(a.args)) for a in actions], added, left_out
+
+
+def test_parsers_read_the_captured_output():
+    assert vgm.parse_pvs(out("vg_one_pv_orphan_pv_xfs", PVS)) == {"/dev/ubdb": "docker",
+                                                                  "/dev/ubdc": ""}
+    vg = vgm.parse_vg(out("vg_two_pvs", VGS))
+    assert vg == {"name": "docker", "size": 2139095040, "free": 2139095040,
+                  "extent_size": 4 << 20, "pv_count": 2}
+    assert STATES["blank"][VGS]["rc"] != 0 and "not found" in STATES["blank"][VGS]["stderr"]
+    assert vgm.parse_blkid_export(out("vg_one_pv_orphan_pv_xfs", "blkid -p -o export /dev/ubdd")) \
+        == ["xfs filesystem"]
+    assert vgm.parse_blkid_export(out("dos_partition_table", "blkid -p -o export /dev/ubdd")) \
+        == ["dos partition table"]
+    assert vgm.parse_blkid_export(out("vg_one_pv_orphan_pv_xfs", "blkid -p -o export /dev/ubdc")) \
+        == ["LVM2_member"]
+    assert vgm.mounted_in_lsblk(out("mounted_ext4", "lsblk --json --paths --output "
+                                    "NAME,MOUNTPOINT /dev/ubdd")) == ["/dev/ubdd on /mnt/x"]
+    assert vgm.mounted_in_lsblk(out("blank", "lsblk --json --paths --output "
+                                    "NAME,MOUNTPOINT /dev/ubdb")) == []
+
+
+def test_blank_disk_becomes_a_new_vg():
+    cmds, added, _ = plan("blank", ["/dev/ubdb"], {"/dev/ubdb": probe("/dev/ubdb", "blank")})
+    assert cmds == ["/sbin/pvcreate --yes /dev/ubdb", "/sbin/vgcreate docker /dev/ubdb"]
+    assert added == ["/dev/ubdb"]
+
+
+def test_member_is_left_alone_and_orphan_pv_joins_without_pvcreate():
+    probes = {"/dev/ubdb": probe("/dev/ubdb"),
+              "/dev/ubdc": probe("/dev/ubdc", "vg_one_pv_orphan_pv_xfs")}
+    cmds, added, _ = plan("vg_one_pv_orphan_pv_xfs", ["/dev/ubdb", "/dev/ubdc"], probes)
+    assert cmds == ["/sbin/vgextend docker /dev/ubdc"] and added == ["/dev/ubdc"]
+
+
+def test_nothing_to_do_when_the_vg_has_every_device():
+    probes = {"/dev/ubdb": probe("/dev/ubdb"), "/dev/ubdc": probe("/dev/ubdc")}
+    assert plan("vg_two_pvs", ["/dev/ubdb", "/dev/ubdc"], probes) == ([], [], [])
+
+
+def test_pvs_left_out_of_the_list_are_reported_not_removed():
+    cmds, _, left_out = plan("vg_two_pvs", ["/dev/ubdb"], {"/dev/ubdb": probe("/dev/ubdb")})
+    assert cmds == [] and left_out == ["/dev/ubdc"]
+
+
+@pytest.mark.parametrize("state, what", [("vg_one_pv_orphan_pv_xfs", "xfs filesystem"),
+                                         ("dos_partition_table", "dos partition table")])
+def test_signature_refused_without_force_and_wiped_with_it(state, what):
+    probes = {"/dev/ubdb": probe("/dev/ubdb"), "/dev/ubdd": probe("/dev/ubdd", state)}
+    with pytest.raises(ModuleError) as err:
+        plan("vg_one_pv_orphan_pv_xfs", ["/dev/ubdb", "/dev/ubdd"], probes)
+    assert err.value.msg.startswith("devices: /dev/ubdd carries %s" % what)
+    assert "force=true" in err.value.msg
+    cmds, _, _ = plan("vg_one_pv_orphan_pv_xfs", ["/dev/ubdb", "/dev/ubdd"], probes, force=True)
+    assert cmds == ["/sbin/wipefs --all /dev/ubdd", "/sbin/pvcreate --yes /dev/ubdd",
+                    "/sbin/vgextend docker /dev/ubdd"]
+
+
+@pytest.mark.parametrize("make_probe, words", [
+    (lambda: probe("/dev/ubdd", "mounted_ext4", "mounted_ext4"), "in use (/dev/ubdd on /mnt/x)"),
+    (lambda: probe("/dev/ubdd", holders=["dm-0"]), "held by dm-0"),
+])
+def test_mounted_or_held_refused_even_with_force(make_probe, words):
+    with pytest.raises(ModuleError) as err:
+        plan("blank", ["/dev/ubdd"], {"/dev/ubdd": make_probe()}, force=True)
+    assert words in err.value.msg and err.value.msg.startswith("devices: /dev/ubdd")
+
+
+def test_pv_of_another_vg_refused():
+    state = current("vg_one_pv_orphan_pv_xfs")
+    params = {"vg": "other", "devices": ["/dev/ubdb"], "force": True}
+    with pytest.raises(ModuleError) as err:
+        vgm.plan_volume_group(IO, params, state, {"/dev/ubdb": probe("/dev/ubdb")})
+    assert "physical volume of volume group docker" in err.value.msg
+
+
+@pytest.mark.parametrize("kw, words", [({"exists": False}, "does not exist"),
+                                       ({"block": False}, "is not a block device")])
+def test_missing_or_not_a_block_device(kw, words):
+    with pytest.raises(ModuleError) as err:
+        plan("blank", ["/dev/nope"], {"/dev/nope": probe("/dev/nope", **kw)})
+    assert err.value.msg == "devices: /dev/nope %s" % words
+
+
+def test_one_refusal_means_no_plan_at_all():
+    probes = {"/dev/ubdb": probe("/dev/ubdb", "blank"),
+              "/dev/ubdd": probe("/dev/ubdd", "vg_one_pv_orphan_pv_xfs")}
+    with pytest.raises(ModuleError):
+        plan("blank", ["/dev/ubdb", "/dev/ubdd"], probes)
