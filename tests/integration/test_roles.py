@@ -60,7 +60,7 @@ def test_refusals_change_nothing(lab, fleet):
     before = lvm.out(SNAPSHOT)
     rc, report = run_playbook(lab.inventory_path, "playbooks/site.yml", limit=lvm.name,
                               extra_vars=GUEST_VARS)
-    msgs = [r.get("msg", "") for _, r in task_results(report, lvm.name) if r.get("failed")]
+    msgs = [r.get("msg", "") for dummy, r in task_results(report, lvm.name) if r.get("failed")]
     assert rc != 0 and any("/dev/ubdb" in m and "force" in m for m in msgs), msgs
     assert lvm.out(SNAPSHOT) == before
 
@@ -68,7 +68,7 @@ def test_refusals_change_nothing(lab, fleet):
     loop.sh("mkdir -p /etc/docker && printf '{\"log-level\": ' > /etc/docker/daemon.json")
     rc, report = run_playbook(lab.inventory_path, "playbooks/site.yml", limit=loop.name,
                               extra_vars=GUEST_VARS)
-    msgs = [r.get("msg", "") for _, r in task_results(report, loop.name) if r.get("failed")]
+    msgs = [r.get("msg", "") for dummy, r in task_results(report, loop.name) if r.get("failed")]
     assert rc != 0 and any("daemon.json cannot be merged" in m for m in msgs), msgs
     assert loop.out("cat /etc/docker/daemon.json") == '{"log-level": '
     assert loop.out("systemctl is-active docker || true").strip() != "active"

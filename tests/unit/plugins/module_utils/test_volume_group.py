@@ -76,7 +76,7 @@ def test_parsers_read_the_captured_output():
 
 
 def test_blank_disk_becomes_a_new_vg():
-    cmds, added, _ = plan("blank", ["/dev/ubdb"], {"/dev/ubdb": probe("/dev/ubdb", "blank")})
+    cmds, added, dummy = plan("blank", ["/dev/ubdb"], {"/dev/ubdb": probe("/dev/ubdb", "blank")})
     assert cmds == ["/sbin/pvcreate --yes /dev/ubdb", "/sbin/vgcreate docker /dev/ubdb"]
     assert added == ["/dev/ubdb"]
 
@@ -84,7 +84,7 @@ def test_blank_disk_becomes_a_new_vg():
 def test_member_is_left_alone_and_orphan_pv_joins_without_pvcreate():
     probes = {"/dev/ubdb": probe("/dev/ubdb"),
               "/dev/ubdc": probe("/dev/ubdc", "vg_one_pv_orphan_pv_xfs")}
-    cmds, added, _ = plan("vg_one_pv_orphan_pv_xfs", ["/dev/ubdb", "/dev/ubdc"], probes)
+    cmds, added, dummy = plan("vg_one_pv_orphan_pv_xfs", ["/dev/ubdb", "/dev/ubdc"], probes)
     assert cmds == ["/sbin/vgextend docker /dev/ubdc"] and added == ["/dev/ubdc"]
 
 
@@ -94,7 +94,7 @@ def test_nothing_to_do_when_the_vg_has_every_device():
 
 
 def test_pvs_left_out_of_the_list_are_reported_not_removed():
-    cmds, _, left_out = plan("vg_two_pvs", ["/dev/ubdb"], {"/dev/ubdb": probe("/dev/ubdb")})
+    cmds, dummy, left_out = plan("vg_two_pvs", ["/dev/ubdb"], {"/dev/ubdb": probe("/dev/ubdb")})
     assert cmds == [] and left_out == ["/dev/ubdc"]
 
 
@@ -106,7 +106,7 @@ def test_signature_refused_without_force_and_wiped_with_it(state, what):
         plan("vg_one_pv_orphan_pv_xfs", ["/dev/ubdb", "/dev/ubdd"], probes)
     assert err.value.msg.startswith("devices: /dev/ubdd carries %s" % what)
     assert "force=true" in err.value.msg
-    cmds, _, _ = plan("vg_one_pv_orphan_pv_xfs", ["/dev/ubdb", "/dev/ubdd"], probes, force=True)
+    cmds = plan("vg_one_pv_orphan_pv_xfs", ["/dev/ubdb", "/dev/ubdd"], probes, force=True)[0]
     assert cmds == ["/sbin/wipefs --all /dev/ubdd", "/sbin/pvcreate --yes /dev/ubdd",
                     "/sbin/vgextend docker /dev/ubdd"]
 
