@@ -76,3 +76,22 @@ def test_refusals_change_nothing(lab, fleet):
     assert rc != 0 and any("daemon.json cannot be merged" in m for m in msgs), msgs
     assert loop.out("cat /etc/docker/daemon.json") == '{"log-level": '
     assert loop.out("systemctl is-active docker || true").strip() != "active"
+
+    # the loop pool and its boot unit are in place now (the play stopped at daemon.json): when
+    # the unit cannot bring the pool up, the journal says why in one line, and Docker stays down
+    unit = "devmapper-pool@docker-thinpool"
+    loop.sh("dmsetup remove docker-thinpool && losetup -D && mv /usr/sbin/thin_check /root/")
+    assert loop.sh("systemctl restart %s" % unit, check=False).returncode != 0
+    log = loop.out("journalctl -o cat -u %s -n 20" % unit)
+    assert "pool docker-thinpool: NOT ACTIVATED: thin_check is not installed" in log, log
+    loop.sh("mv /root/thin_check /usr/sbin/ && cp /var/lib/docker-loop/metadata /root/meta.bak && "
+            "losetup -D && dd if=/dev/urandom of=/var/lib/docker-loop/metadata bs=1 count=64 "
+            "seek=64 conv=notrunc status=none")
+    assert loop.sh("systemctl restart %s" % unit, check=False).returncode != 0
+    log = loop.out("journalctl -o cat -u %s -n 20" % unit)
+    assert "NOT ACTIVATED: thin_check found errors in the metadata" in log, log
+    assert loop.sh("dmsetup info docker-thinpool", check=False).returncode != 0
+    loop.sh("losetup -D && cp /root/meta.bak /var/lib/docker-loop/metadata")
+    loop.sh("systemctl restart %s" % unit)
+    log = loop.out("journalctl -o cat -u %s -n 5" % unit)
+    assert "pool docker-thinpool: activated /dev/mapper/docker-thinpool" in log, log
