@@ -46,3 +46,11 @@ def test_pool_comes_back_before_docker_on_boot(host):
 
 def test_a_container_from_an_imported_image_writes_a_file(host):
     assert run_writes_file(host, import_busybox(host)) == "written-in-container"
+
+
+def test_docker_that_ran_before_was_moved_to_the_pool(host):
+    # prepare.yml started Docker on vfs; the role switched it to the pool and restarted it
+    assert host.service("docker").is_running and host.service("docker").is_enabled
+    assert {"vfs", "devicemapper"} <= set(host.check_output("ls /var/lib/docker").split())
+    starts = host.check_output("journalctl -o cat -u docker.service | grep -c '^Started docker.service' || true")
+    assert int(starts) >= 2

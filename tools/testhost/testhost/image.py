@@ -18,6 +18,9 @@ PACKAGES = (
     "systemd", "systemd-sysv", "udev", "lvm2", "dmeventd", "thin-provisioning-tools", "kmod",
     "openssh-server", "python3", "xfsprogs", "e2fsprogs", "iproute2", "procps", "util-linux",
     "docker.io", "containerd", "busybox-static",
+    # the apt module needs it; customize.sh keeps docker.io's .deb in a local repository so that
+    # tests can remove Docker and have a role install it again without any network
+    "python3-apt",
 )
 IMAGE_SIZE = "3G"
 GUEST_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "guest")

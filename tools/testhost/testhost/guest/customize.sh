@@ -55,6 +55,22 @@ ExecStart=
 ExecStart=-udevadm trigger --type=all --action=add --prioritized-subsystem=module,block,tpmrm,net,input --subsystem-nomatch=tty
 UNIT
 
+# A file repository holding docker.io's package (its dependencies stay installed when a test
+# removes docker.io), for tests of installing Docker on a host that has none. Not in any apt
+# source: a test adds `deb [trusted=yes] file:/opt/testhost-repo ./` when it needs it.
+mkdir -p /opt/testhost-repo
+cp /var/cache/apt/archives/docker.io_*.deb /opt/testhost-repo/
+(
+    cd /opt/testhost-repo
+    for deb in *.deb; do
+        dpkg-deb --field "$deb"
+        echo "Filename: ./$deb"
+        echo "Size: $(stat -c %s "$deb")"
+        echo "SHA256: $(sha256sum "$deb" | cut -d' ' -f1)"
+        echo
+    done > Packages
+)
+
 systemctl set-default multi-user.target
 echo testhost > /etc/hostname
 apt-get clean
