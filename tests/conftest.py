@@ -14,6 +14,12 @@ from testhost import lab as lab_mod
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
+# Variables for role tests on guests: small pools, the guest's second disk for direct-lvm, and
+# no container networking (test hosts have none, so dockerd must not touch iptables there).
+GUEST_VARS = {"docker_daemon_options": {"iptables": False, "bridge": "none"},
+              "loop_lvm_data_size": "1G", "loop_lvm_metadata_size": "64M",
+              "direct_lvm_devices": ["/dev/ubdb"]}
+
 
 class GuestHandle(object):
     """A running guest as tests see it: run shell commands, run modules, reboot, crash."""

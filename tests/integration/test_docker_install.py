@@ -7,11 +7,8 @@ import uuid
 
 import pytest
 
-from conftest import GuestHandle, run_playbook, task_results
+from conftest import GUEST_VARS, GuestHandle, run_playbook, task_results
 
-GUEST_VARS = {"docker_daemon_options": {"iptables": False, "bridge": "none"},
-              "loop_lvm_data_size": "1G", "loop_lvm_metadata_size": "64M",
-              "direct_lvm_devices": ["/dev/ubdb"]}
 # The image keeps docker.io's package in a file repository (tools/testhost guest/customize.sh);
 # the Debian mirror is out of reach for a guest, so it is the only apt source here.
 LOCAL_APT = ("mkdir -p /root/apt-sources && "

@@ -5,12 +5,7 @@ import uuid
 
 import pytest
 
-from conftest import GuestHandle, run_playbook, task_results
-
-# test hosts have no network for containers; dockerd must not touch iptables there
-GUEST_VARS = {"docker_daemon_options": {"iptables": False, "bridge": "none"},
-              "loop_lvm_data_size": "1G", "loop_lvm_metadata_size": "64M",
-              "direct_lvm_devices": ["/dev/ubdb"]}
+from conftest import GUEST_VARS, GuestHandle, run_playbook, task_results
 
 SNAPSHOT = ("set +e; for d in /etc/docker /etc/systemd/system /etc/systemd/system/docker.service.d "
             "/etc/devmapper-storage/pools /etc/lvm/profile /var/lib/docker-loop /var/lib/docker; "
