@@ -19,7 +19,8 @@ STEPS = ["export", "stop", "backup", "release_source", "switch", "start", "impor
 STATE = "/var/lib/devmapper-storage/migration.json"
 MIGRATION_VARS = dict(GUEST_VARS, loop_lvm_data_size="2G", loop_lvm_metadata_size="128M",
                       storage_migration_target="direct_lvm")
-# names only where a running Docker and its pool write on their own (the loop files' mtimes move)
+# names only where a running Docker and its pool write on their own (the loop files' mtimes move);
+# no relative times ("20 seconds ago") from docker either
 SNAPSHOT = ("set +e; for d in /etc/docker /etc/systemd/system /etc/systemd/system/docker.service.d "
             "/etc/devmapper-storage/pools /mnt/small; "
             "do echo \"== $d\"; ls -la --time-style=+%s $d 2>&1; done; "
@@ -27,7 +28,9 @@ SNAPSHOT = ("set +e; for d in /etc/docker /etc/systemd/system /etc/systemd/syste
             "cat /etc/docker/daemon.json 2>&1; dmsetup ls 2>&1 | sort; losetup -a 2>&1 | sort; "
             "pvs 2>&1; vgs 2>&1; lvs -a 2>&1; wipefs /dev/ubdb 2>&1; "
             "systemctl is-active docker 2>&1; systemctl is-enabled docker docker.socket 2>&1; "
-            "docker images --no-trunc 2>&1; docker ps -a --no-trunc 2>&1; docker volume ls 2>&1; true")
+            "docker images --no-trunc --format '{{.Repository}}:{{.Tag}} {{.ID}}' 2>&1; "
+            "docker ps -a --no-trunc --format '{{.ID}} {{.Names}} {{.Image}} {{.State}}' 2>&1; "
+            "docker volume ls 2>&1; true")
 VOLUME_SUMS = ("cd $(docker volume inspect --format '{{.Mountpoint}}' appdata) && "
                "find . -type f -exec sha256sum {} + ; find . -type l -printf 'L %p %l\\n'")
 

@@ -77,9 +77,10 @@ def test_steps_are_recorded_in_order_and_once():
     state = new_state()
     assert state.next_step() == "export"
     assert not state.needs_rollback()
-    state.mark_done("export")
-    state.mark_done("export")
+    state.mark_done("export", at=100.0)
+    state.mark_done("export", at=200.0)
     assert state.done == ["export"]
+    assert state.data["finished_at"] == {"export": 100.0}
     assert state.missing_before("backup") == ["stop"]
     state.mark_done("stop")
     assert state.needs_rollback()
