@@ -59,11 +59,15 @@ class MigrationState(object):
     def is_done(self, step):
         return step in self.data["done"]
 
-    def mark_done(self, step):
+    def mark_done(self, step, at=None):
+        """Record ``step`` as done; ``at`` (seconds since the epoch) goes to ``finished_at``,
+        which is how an operator (and benchmarks/) sees how long Docker was down."""
         if step not in STEPS:
             raise ValueError("unknown step %r" % step)
         if not self.is_done(step):
             self.data["done"].append(step)
+            if at is not None:
+                self.data.setdefault("finished_at", {})[step] = round(at, 3)
 
     def missing_before(self, step):
         """Steps that must be done before ``step`` and are not."""

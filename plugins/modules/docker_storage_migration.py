@@ -31,6 +31,7 @@ attributes:
       what they would do and do none of it.
   diff_mode:
     support: none
+    description: Each step reports what it did in RV(actions); the state file holds the rest.
 options:
   step:
     description:
@@ -116,7 +117,11 @@ EXAMPLES = r"""
 
 RETURN = r"""
 state:
-  description: The state file's content after the step (null when there is none).
+  description:
+    - The state file's content after the step (null when there is none).
+    - C(done) lists the steps done, in order; C(finished_at) maps each to the time it was
+      recorded (seconds since the epoch), so C(finished_at.start) minus C(finished_at.export)
+      bounds how long Docker was down.
   returned: always
   type: dict
 next_step:
@@ -599,8 +604,8 @@ def step_backup(io, state):
                               "Docker was held stopped" % (docker_root, io.docker_backup,
                                                            docker_root))
         elif not os.path.exists(io.docker_backup):
-            raise ModuleError("neither %s nor its backup %s exists" % (docker_root,
-                                                                        io.docker_backup))
+            raise ModuleError("neither %s nor its backup %s exists"
+                              % (docker_root, io.docker_backup))
         return
     # archive: the directory is emptied only once the archive is whole, synced and recorded
     if not state.data.get("archive_sha256"):
@@ -866,6 +871,7 @@ def step_rollback(io, state):
                 raise ModuleError("rollback: %s" % "; ".join(problems))
     state.data["phase"] = PHASE_ROLLED_BACK
     state.data["done"] = []
+    state.data.pop("finished_at", None)
     io.save_state(state)
     return {"error": state.data["error"]}
 
@@ -893,7 +899,7 @@ def run_step(io, state, step):
         io.did("record step %s" % step)
     io.fault(step)
     if not io.module.check_mode:
-        state.mark_done(step)
+        state.mark_done(step, at=time.time())
         io.save_state(state)
     result["changed"] = True
     return result
