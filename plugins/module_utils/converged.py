@@ -79,7 +79,7 @@ def unit_problems(unit, active_state):
 def docker_problems(want, seen):
     """``want`` and ``seen`` are {driver, pool}; an empty wanted pool is not checked."""
     if seen is None:
-        return ["docker info did not answer"]
+        return ["Docker does not answer (docker info has no storage driver)"]
     problems = []
     if seen.get("driver") != want.get("driver"):
         problems.append("Docker runs on %s, not %s" % (seen.get("driver"), want.get("driver")))
@@ -89,7 +89,10 @@ def docker_problems(want, seen):
 
 
 def docker_from_info(info):
-    """{driver, pool} from ``docker info --format '{{json .}}'`` JSON."""
+    """{driver, pool} from ``docker info --format '{{json .}}'`` JSON; None when the client
+    answered alone (it prints its own half of the JSON, without a driver, when no daemon runs)."""
+    if not info.get("Driver"):
+        return None
     status = dict((row[0], row[1]) for row in (info.get("DriverStatus") or []) if len(row) == 2)
     return {"driver": info.get("Driver"), "pool": status.get("Pool Name")}
 

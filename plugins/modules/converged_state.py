@@ -190,13 +190,14 @@ class HostObserver(object):
 
     def unit_states(self, units):
         dummy, out, dummy = ToolRunner(self.module, "systemctl").run(
-            ["show", "--property=Id,ActiveState,UnitFileState"] + units, check=False)
-        states = {}
-        for block in out.strip().split("\n\n"):
-            fields = dict(line.split("=", 1) for line in block.splitlines() if "=" in line)
-            if fields.get("Id"):
-                states[fields["Id"]] = fields
-        return states
+            ["show", "--property=Id,LoadState,ActiveState,UnitFileState"] + units, check=False)
+        # one block a unit, in the order asked (an unknown unit gets one too), so a unit given
+        # without its .service suffix is still found
+        blocks = [dict(line.split("=", 1) for line in block.splitlines() if "=" in line)
+                  for block in out.strip().split("\n\n")]
+        if len(blocks) != len(units):
+            return {}
+        return dict(zip(units, blocks))
 
     def docker_info(self):
         rc, out, dummy = ToolRunner(self.module, "docker").run(
@@ -243,7 +244,10 @@ def observe(io, params):
         for unit in params["units"]:
             fields = states.get(unit, {})
             observed["units"][unit] = fields.get("UnitFileState")
-            problems.extend(unit_problems(unit, fields.get("ActiveState")))
+            if fields.get("LoadState") == "not-found":
+                problems.append("unit %s does not exist" % unit)
+            else:
+                problems.extend(unit_problems(unit, fields.get("ActiveState")))
     if params["docker"]:
         seen = io.docker_info()
         observed["docker"] = seen

@@ -52,7 +52,13 @@ def test_docker_info_gives_driver_and_pool():
         "Docker runs on devicemapper, not overlay2"]
     assert c.docker_problems({"driver": "devicemapper", "pool": "other"}, seen) == [
         "Docker uses pool docker-thinpool, not other"]
-    assert c.docker_problems({"driver": "devicemapper"}, None) == ["docker info did not answer"]
+    # what docker.io 20.10's client printed in a test host whose Docker was not running (rc 0)
+    stopped = ('{"ServerErrors":["Cannot connect to the Docker daemon at unix:///var/run/docker.sock.'
+               ' Is the docker daemon running?"],"ClientInfo":{"Debug":false,"Context":"default",'
+               '"Plugins":[],"Warnings":null}}')
+    assert c.docker_from_info(json.loads(stopped)) is None
+    assert c.docker_problems({"driver": "devicemapper"}, None) == [
+        "Docker does not answer (docker info has no storage driver)"]
 
 
 def test_units_only_a_failed_or_unknown_one_is_a_problem():
