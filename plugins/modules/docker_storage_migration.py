@@ -334,8 +334,17 @@ class MigrationIO(object):
         ids = sorted(set(out.split()))
         if not ids:
             return []
-        dummy, out, dummy = self.docker(inspect + ids)
-        return json.loads(out)
+        # Under heavy load a docker client has been seen to exit 0 with nothing on stdout; one
+        # more try, then a failure that says which command it was.
+        for attempt in (1, 2):
+            dummy, out, err = self.docker(inspect + ids)
+            try:
+                return json.loads(out)
+            except ValueError:
+                if attempt == 2:
+                    raise ModuleError("docker %s gave no JSON (stdout %r, stderr %r)"
+                                      % (" ".join(inspect), out[:200], err[:200]))
+                time.sleep(2)
 
     def images(self):
         return self.docker_json(["image", "ls", "--all", "--quiet", "--no-trunc"],
