@@ -15,33 +15,19 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.devmapper.storage.plugins.module_utils.dm_parsers import (
-    ParseError, ThinPoolStatus, parse_thin_pool_table)
-
 RECORD_VERSION = 1
 
 
-def pool_table_shape(table_text):
-    """A thin-pool's table without its device numbers: loop devices are numbered anew at every
-    boot, so only the shape (length, block size, low-water mark, features) says the pool is the
-    one that was made."""
-    lines = [line for line in table_text.splitlines() if line.strip()]
-    if len(lines) != 1:
-        raise ParseError("expected one thin-pool table line, got %d" % len(lines))
-    table = parse_thin_pool_table(lines[0])
+def pool_shape(table):
+    """A thin-pool's table (``parse_thin_pool_table``) without its device numbers: loop devices
+    are numbered anew at every boot, so only the shape (length, block size, low-water mark,
+    features) says the pool is the one that was made."""
     return {"length_sectors": table["length_sectors"], "block_sectors": table["block_sectors"],
             "low_water_mark": table["low_water_mark"], "features": sorted(table["features"])}
 
 
-def pool_health_problems(name, status_text):
-    """Why a pool's ``dmsetup status`` line is not one to leave alone (empty when it is)."""
-    lines = [line for line in status_text.splitlines() if line.strip()]
-    if len(lines) != 1:
-        return ["pool %s: no single thin-pool status line" % name]
-    try:
-        status = ThinPoolStatus(lines[0])
-    except (ParseError, ValueError) as exc:
-        return ["pool %s: %s" % (name, exc)]
+def pool_health_problems(name, status):
+    """Why a pool's status (a ``ThinPoolStatus``) is not one to leave alone (empty when it is)."""
     if status.failed:
         return ["pool %s has failed" % name]
     problems = []
@@ -62,6 +48,8 @@ def lvm_pool_problems(key, row):
     if row.get("seg_monitor") != "monitored":
         problems.append("LVM pool %s is not monitored by dmeventd (%s)"
                         % (key, row.get("seg_monitor") or "not monitored"))
+    if row.get("lv_health_status"):
+        problems.append("LVM pool %s: %s" % (key, row["lv_health_status"]))
     return problems
 
 

@@ -133,11 +133,12 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.devmapper.storage.plugins.module_utils.converged import (
     docker_from_info, docker_problems, judge, lvm_pool_problems, new_record,
-    pool_health_problems, pool_table_shape, unit_problems)
+    pool_health_problems, pool_shape, unit_problems)
 from ansible_collections.devmapper.storage.plugins.module_utils.dm_parsers import (
     ParseError, parse_lvm_report)
 from ansible_collections.devmapper.storage.plugins.module_utils.runners import (
     ModuleError, ToolRunner, WriteFileAction, exit_module)
+from ansible_collections.devmapper.storage.plugins.module_utils.thinpool import ThinPoolIO
 
 LVM_FIELDS = ("lv_name,vg_name,lv_size,lv_metadata_size,chunk_size,zero,lv_profile,lv_active,"
               "seg_monitor,lv_health_status")
@@ -149,10 +150,11 @@ class HostObserver(object):
 
     def __init__(self, module):
         self.module = module
+        self.pools = ThinPoolIO(module)
 
     def missing(self, tool):
         """A problem when ``tool`` is not installed (a host as recorded has all of them)."""
-        return [] if self.module.get_bin_path(tool) else ["%s is not installed" % tool]
+        return [] if self.pools.has_tool(tool) else ["%s is not installed" % tool]
 
     def file_sha256(self, path):
         if not os.path.isfile(path):
@@ -167,16 +169,13 @@ class HostObserver(object):
         return os.stat(path).st_size if os.path.exists(path) else None
 
     def dm_pool(self, name):
-        dmsetup = ToolRunner(self.module, "dmsetup")
-        rc, table, err = dmsetup.run(["table", name], check=False)
-        if rc != 0:
-            return None, ["pool %s is not active" % name]
-        dummy, status, dummy = dmsetup.run(["status", name], check=False)
         try:
-            shape = pool_table_shape(table)
-        except (ParseError, ValueError) as exc:
-            return None, ["pool %s: %s" % (name, exc)]
-        return shape, pool_health_problems(name, status)
+            pool = self.pools.read_dm_pool(name)
+        except (ModuleError, ParseError, ValueError) as exc:
+            return None, ["pool %s: %s" % (name, getattr(exc, "msg", exc))]
+        if pool is None:
+            return None, ["pool %s is not active" % name]
+        return pool_shape(pool["table"]), pool_health_problems(name, pool["status"])
 
     def lvm_pools(self, keys):
         rc, out, err = ToolRunner(self.module, "lvs").run(
@@ -237,8 +236,6 @@ def observe(io, params):
             observed["lvm_pools"][key] = (dict((field, row.get(field)) for field in LVM_COMPARED)
                                           if row else None)
             problems.extend(lvm_pool_problems(key, row))
-            if row and row.get("lv_health_status"):
-                problems.append("LVM pool %s: %s" % (key, row["lv_health_status"]))
     if params["units"]:
         states = io.unit_states(params["units"])
         for unit in params["units"]:
