@@ -19,6 +19,7 @@ from ansible_collections.devmapper.storage.plugins.module_utils.dm_parsers impor
     ThinPoolStatus,
     lvm_float,
     lvm_int,
+    lvm_not_found,
     parse_blkid_export,
     parse_lvm_report,
     parse_thin_ls,
@@ -138,7 +139,7 @@ class ThinPoolIO(object):
         rc, out, err = self.vgs_tool.run(["--reportformat", "json", "--units", "b", "--nosuffix",
                                           "-o", VG_FIELDS, vg], check=False)
         if rc != 0:
-            if "not found" in err:
+            if lvm_not_found(out, err):
                 return None
             raise CommandError(self.vgs_tool.argv([vg]), rc, out, err)
         rows = parse_lvm_report(out, "vg")

@@ -14,6 +14,7 @@ import stat
 
 from ansible_collections.devmapper.storage.plugins.module_utils.dm_parsers import (
     lvm_int,
+    lvm_not_found,
     parse_lvm_report,
 )
 from ansible_collections.devmapper.storage.plugins.module_utils.runners import (
@@ -47,7 +48,7 @@ class VolumeGroupIO(object):
         vg = None
         if rc == 0:
             vg = parse_vg(out)
-        elif "not found" not in err:
+        elif not lvm_not_found(out, err):
             raise CommandError(self.vgs.argv([vg_name]), rc, out, err)
         return {"pvs": pvs, "vg": vg}
 
