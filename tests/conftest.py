@@ -3,6 +3,7 @@
 A test that asks for a guest and cannot get one fails (the fixture raises); nothing here skips.
 """
 
+import hashlib
 import json
 import os
 import subprocess
@@ -12,7 +13,9 @@ import uuid
 import pytest
 
 from testhost import cleanup
+from testhost import image as image_mod
 from testhost import lab as lab_mod
+from testhost import states
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -204,6 +207,44 @@ def fresh_disks(lab, disk_hosts, request, release):
         except (AssertionError, lab_mod.LabError) as exc:
             print("fresh_disks: %s not clean after the test, removed: %s" % (handle.name, exc))
             lab.remove_guest(lab.guest(handle.name))
+
+
+# What a converged guest depends on: the collection's code and the image it runs on. A saved
+# guest (testhost.states) is made again whenever any of it or the test's own inputs change.
+CODE_DIRS = ("roles", "plugins", "playbooks", "molecule/shared", "meta")
+
+
+def content_key(release, *inputs):
+    digest = hashlib.sha256(image_mod.recipe_hash(suite=release).encode())
+    for top in CODE_DIRS:
+        for directory, dirs, names in os.walk(os.path.join(REPO, top)):
+            dirs.sort()
+            for name in sorted(names):
+                path = os.path.join(directory, name)
+                digest.update(os.path.relpath(path, REPO).encode() + b"\0")
+                with open(path, "rb") as handle:
+                    digest.update(handle.read())
+    digest.update(json.dumps(inputs, sort_keys=True).encode())
+    return digest.hexdigest()[:16]
+
+
+def saved_guest(lab, key, spec, make):
+    """A guest started from a saved one: ``make(handle)`` brings a guest booted from ``spec`` to
+    the wanted state once per machine and key (the first xdist worker to ask makes it, the other
+    waits), and each caller gets a guest of its own from the saved root and disks."""
+    def save(directory):
+        name = "mk-" + uuid.uuid4().hex[:6]
+        try:
+            lab.up([dict(spec, name=name)])
+            make(GuestHandle(lab, name))
+            states.save(lab, lab.guest(name), directory)
+        finally:
+            if name in lab.guests:
+                lab.remove_guest(lab.guests[name])
+    directory = states.Saved(key).get(save)
+    name = "s" + uuid.uuid4().hex[:6]
+    lab.up([{"name": name, "state": directory, "groups": spec.get("groups", [])}])
+    return GuestHandle(lab, name)
 
 
 def run_playbook(inventory, playbook, limit=None, check=False, diff=False, extra_vars=None):

@@ -12,7 +12,8 @@ import time
 
 import pytest
 
-from conftest import GUEST_VARS, REPO, ansible_env, run_playbook, task_results
+from conftest import (GUEST_VARS, REPO, ansible_env, content_key, run_playbook, saved_guest,
+                      task_results)
 
 STEPS = ["export", "stop", "backup", "release_source", "switch", "start", "import", "restore",
          "verify"]
@@ -35,13 +36,27 @@ VOLUME_SUMS = ("cd $(docker volume inspect --format '{{.Mountpoint}}' appdata) &
                "find . -type f -exec sha256sum {} + ; find . -type l -printf 'L %p %l\\n'")
 
 
-def prepared_loop_host(lab, guest):
+def converge_loop_host(lab, guest):
     """A loop-lvm host as site.yml makes it, with the migration workload on it."""
     for playbook in ("playbooks/site.yml", "molecule/shared/migration_workload.yml"):
         rc, report = run_playbook(lab.inventory_path, playbook, limit=guest.name,
                                   extra_vars=dict(MIGRATION_VARS, site_loop_lvm_hosts=guest.name))
         assert rc == 0, failures(report, guest)
-    return json.loads(guest.out("cat /root/migration-expect.json"))
+
+
+@pytest.fixture
+def prepared(lab):
+    """(guest, expected images and files): a loop-lvm host with the workload, of the test's own.
+    The converge is not what these tests are about: it is made once and saved (each test boots a
+    copy), and the molecule scenarios loop_lvm and migrate show it working."""
+    spec = {"disks": ["3G"], "suite": "bookworm"}
+    key = content_key("bookworm", "migration-loop-host", MIGRATION_VARS, spec)
+    guest = saved_guest(lab, key, spec, lambda handle: converge_loop_host(lab, handle))
+    try:
+        yield guest, json.loads(guest.out("cat /root/migration-expect.json"))
+    finally:
+        if guest.name in lab.guests:
+            lab.remove_guest(lab.guest(guest.name))
 
 
 def failures(report, guest):
@@ -80,10 +95,8 @@ def assert_nothing_lost(guest, expect):
     assert guest.out("docker run --rm --network none app:1 cat /etc/app-release").strip() == "app-v1"
 
 
-@pytest.mark.disks("3G")
-def test_refusals_change_nothing_and_a_failure_rolls_back(lab, fresh_guest):
-    guest = fresh_guest
-    expect = prepared_loop_host(lab, guest)
+def test_refusals_change_nothing_and_a_failure_rolls_back(lab, prepared):
+    guest, expect = prepared
     guest.sh("mkdir -p /mnt/small && mount -t tmpfs -o size=1m tmpfs /mnt/small")
 
     # not enough space for the backup (an archive on a 1 MiB filesystem)
@@ -156,10 +169,8 @@ def wait_for_fault(guest, proc, step, timeout=900):
     raise AssertionError("step %s not reached in %d s" % (step, timeout))
 
 
-@pytest.mark.disks("3G")
-def test_power_cut_at_every_step_then_a_rerun_finishes_with_nothing_lost(lab, fresh_guest):
-    guest = fresh_guest
-    expect = prepared_loop_host(lab, guest)
+def test_power_cut_at_every_step_then_a_rerun_finishes_with_nothing_lost(lab, prepared):
+    guest, expect = prepared
     covered = []
     for step in STEPS:
         proc = start_migration(lab, guest, "hang:" + step)

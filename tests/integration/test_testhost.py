@@ -14,6 +14,7 @@ import pytest
 from conftest import REPO, GuestHandle, ansible_env, assert_release
 from testhost import paths
 from testhost import procs
+from testhost import states
 
 TESTHOST = [sys.executable, "-m", "testhost"]
 
@@ -144,6 +145,28 @@ def test_file_on_extra_disk_survives_power_cut_and_reboot(fresh_guest):
     assert fresh_guest.out("mkdir -p /mnt/d && mount /dev/ubdb /mnt/d && md5sum /mnt/d/payload"
                            ).split()[0] == before
     assert fresh_guest.out("cat /mnt/d/marker").strip() == "after-crash"
+
+
+@pytest.mark.parametrize("release", ["trixie"], indirect=True)
+@pytest.mark.disks("1G")
+def test_a_saved_guest_starts_new_guests_where_it_stood(lab, fresh_guest, release, tmp_path):
+    fresh_guest.sh("echo root-file > /root/kept && mkfs.ext4 -q /dev/ubdb && mkdir -p /mnt/d && "
+                   "mount /dev/ubdb /mnt/d && echo disk-file > /mnt/d/kept && umount /mnt/d")
+    saved = str(tmp_path / "saved")
+    states.save(lab, lab.guest(fresh_guest.name), saved)
+    assert fresh_guest.out("cat /root/kept") == "root-file\n"       # the original runs on
+    name = "from-" + uuid.uuid4().hex[:4]
+    try:
+        lab.up([{"name": name, "state": saved}])
+        copy = GuestHandle(lab, name)
+        assert_release(copy, release)
+        assert copy.out("hostname; cat /root/kept; mount /dev/ubdb /mnt/d && cat /mnt/d/kept"
+                        ).split() == [name, "root-file", "disk-file"]
+        copy.sh("echo changed > /root/kept")
+        assert fresh_guest.out("cat /root/kept") == "root-file\n"   # layers are copies
+    finally:
+        if name in lab.guests:
+            lab.remove_guest(lab.guest(name))
 
 
 @pytest.mark.parametrize("release", ["bookworm", "trixie"], indirect=True)

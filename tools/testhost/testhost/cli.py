@@ -11,6 +11,8 @@
   testhost exec GUEST -- CMD...            run a command in a guest (exit code passed on)
   testhost ssh GUEST                       interactive shell
   testhost reboot GUEST / crash GUEST      clean reboot / power cut, then boot on the same disks
+  testhost save GUEST DIR                  power off, keep root layer and disks in DIR, boot again
+  testhost up -g NAME=DIR                  boot a new guest from what `save` kept
   testhost down [--all]                    remove every process, namespace and file of the lab
 """
 
@@ -24,13 +26,20 @@ import sys
 from . import cleanup
 from . import image
 from . import procs
+from . import states
 from . import lab as lab_mod
 
 DEFAULT_LAB = "lab"
 
 
 def parse_guest_spec(text, mem):
-    """``NAME[:SIZE,SIZE...][@GROUP,GROUP...][%SUITE[+devicesfile]]``"""
+    """``NAME[:SIZE,SIZE...][@GROUP,GROUP...][%SUITE[+devicesfile]]``, or ``NAME=DIR[@GROUPS]``
+    for a guest that starts from a saved one (its release and disks come from DIR)."""
+    if "=" in text:
+        name, _, rest = text.partition("=")
+        directory, _, group_text = rest.partition("@")
+        return {"name": name, "state": os.path.abspath(directory), "mem": mem,
+                "groups": [g for g in group_text.split(",") if g], "disks": []}
     groups = []
     suite, devicesfile = image.DEFAULT_SUITE, False
     if "%" in text:
@@ -152,6 +161,13 @@ def cmd_reboot(args, crash=False):
     return 0
 
 
+def cmd_save(args):
+    lab = lab_mod.Lab(args.lab)
+    states.save(lab, lab.guest(args.guest), os.path.abspath(args.directory))
+    print("testhost: %s saved in %s and running again" % (args.guest, args.directory))
+    return 0
+
+
 def build_parser():
     parser = argparse.ArgumentParser(prog="testhost", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -204,6 +220,12 @@ def build_parser():
         p.add_argument("--timeout", type=int, default=180)
         p.set_defaults(func=func)
 
+    p = sub.add_parser("save", parents=[lab_opt],
+                       help="keep a guest's root layer and disks for new guests (up -g NAME=DIR)")
+    p.add_argument("guest")
+    p.add_argument("directory")
+    p.set_defaults(func=cmd_save)
+
     p = sub.add_parser("exec", parents=[lab_opt], help="run a command in a guest")
     p.add_argument("guest")
     p.add_argument("command", nargs=argparse.REMAINDER)
@@ -224,6 +246,6 @@ def main(argv=None):
         args.command = args.command[1:]
     try:
         return args.func(args)
-    except (lab_mod.LabError, image.ImageError, procs.CommandError) as exc:
+    except (lab_mod.LabError, image.ImageError, procs.CommandError, states.StateError) as exc:
         sys.stderr.write("testhost: error: %s\n" % exc)
         return 1

@@ -148,7 +148,8 @@ def build(suite=DEFAULT_SUITE, force=False, out=sys.stderr):
 
 
 def images_in_use():
-    """Image directories that some lab's guests boot from (their copy-on-write layers need them)."""
+    """Image directories that some lab's guest or saved guest boots from (copy-on-write layers
+    need their image)."""
     in_use = set()
     labs = paths.labs_dir()
     for name in os.listdir(labs) if os.path.isdir(labs) else []:
@@ -158,6 +159,13 @@ def images_in_use():
         except (OSError, ValueError):
             continue
         in_use.update(g.get("image") for g in state.get("guests", []))
+    saved = os.path.join(paths.home(), "states")       # testhost.states: saved guests
+    for name in os.listdir(saved) if os.path.isdir(saved) else []:
+        try:
+            with open(os.path.join(saved, name, "state.json")) as handle:
+                in_use.add(json.load(handle).get("image"))
+        except (OSError, ValueError):
+            continue
     return in_use
 
 

@@ -18,6 +18,7 @@ from . import image as image_mod
 from . import mconsole
 from . import paths
 from . import procs
+from . import states
 
 SUBNET = "10.77.0"          # each lab has its own namespace, so labs may reuse the same addresses
 BRIDGE = "br0"
@@ -143,8 +144,14 @@ class Lab(object):
 
     # ---- guests ------------------------------------------------------------------------------
     def add_guest(self, name, disks, mem="1G", groups=(), suite=image_mod.DEFAULT_SUITE,
-                  lvm_devicesfile=False, image=None):
+                  lvm_devicesfile=False, image=None, state=None):
+        """A new guest's record, disks and root layer: fresh, or copied from a saved guest
+        (``state``, a directory of testhost.states: its release, image and disks come along)."""
         check_name("guest", name)
+        saved = states.load(state) if state else None
+        if saved:
+            suite, image = saved["suite"], saved["image"]
+            lvm_devicesfile = saved["lvm_devicesfile"]
         image_mod.check_suite(suite)
         if lvm_devicesfile and suite not in DEVICESFILE_SUITES:
             raise LabError("guest %s: the LVM devices file needs lvm2 2.03.12 or later, which %s "
@@ -163,6 +170,9 @@ class Lab(object):
                       groups=list(groups), suite=suite, image=image,
                       lvm_devicesfile=lvm_devicesfile)
         os.makedirs(self.guest_dir(guest), exist_ok=True)
+        if saved:
+            guest.disks = states.copy_into(state, self.guest_dir(guest))
+            sizes = []
         for letter, size in zip(DISK_LETTERS, sizes):
             path = os.path.join(self.guest_dir(guest), "disk-%s.img" % letter)
             with open(path, "wb") as handle:        # sparse: nothing is allocated until written
@@ -347,21 +357,23 @@ class Lab(object):
 
     # ---- whole lab ---------------------------------------------------------------------------
     def up(self, specs, timeout=180, out=sys.stderr):
-        """Boot every guest in ``specs`` (name, disks, mem, groups, suite, lvm_devicesfile) that
-        is not running. A guest keeps the image it was made on (its copy-on-write layer needs
+        """Boot every guest in ``specs`` (name, disks, mem, groups, suite, lvm_devicesfile, or
+        state: a saved guest to start from) that is not running. A guest keeps the image it was made on (its copy-on-write layer needs
         that image); new guests get their release's current one."""
         images = {}
-        for suite in sorted(set(s.get("suite") or image_mod.DEFAULT_SUITE for s in specs)):
+        for suite in sorted(set(s.get("suite") or image_mod.DEFAULT_SUITE for s in specs
+                                if not s.get("state"))):
             images[suite] = image_mod.build(suite, out=out).directory
         os.makedirs(self.dir, exist_ok=True)
         self.ensure_network()
         to_boot = []
         for spec in specs:
             suite = spec.get("suite") or image_mod.DEFAULT_SUITE
+            images.setdefault(suite, None)
             guest = self.add_guest(spec["name"], spec.get("disks", []), spec.get("mem", "1G"),
                                    spec.get("groups", ()), suite=suite,
                                    lvm_devicesfile=spec.get("lvm_devicesfile", False),
-                                   image=images[suite])
+                                   image=images[suite], state=spec.get("state"))
             if not procs.alive(guest.pid):
                 to_boot.append(guest)
         self.save()

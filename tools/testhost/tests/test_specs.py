@@ -85,3 +85,9 @@ def test_guest_disks_and_addresses_are_allocated_per_guest(tmp_path, monkeypatch
     assert lab.add_guest("a", ["9G"]) is first          # an existing guest is not re-made
     with pytest.raises(lab_mod.LabError, match="at most"):
         lab.add_guest("c", ["1M"] * 16)
+
+
+def test_a_guest_can_start_from_a_saved_one():
+    spec = cli.parse_guest_spec("mig=/var/tmp/saved@loop_lvm,x", "1G")
+    assert (spec["name"], spec["state"], spec["groups"]) == ("mig", "/var/tmp/saved",
+                                                            ["loop_lvm", "x"])
