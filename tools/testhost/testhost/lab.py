@@ -277,12 +277,23 @@ class Lab(object):
             guest.port = json.load(handle)[guest.address]
         guest.forwarder_pid = proc.pid
 
-    def ssh_argv(self, guest, command=None, tty=False, timeout=10):
+    def control_path(self, guest):
+        return os.path.join(self.guest_dir(guest), "ssh-master")
+
+    def ssh_argv(self, guest, command=None, tty=False, timeout=10, shared=True):
+        """ssh into the guest. Commands share one connection per guest (a key exchange costs
+        the guest about half a second of its core; a session on an open connection a tenth);
+        ``shared=False`` for a connection of its own (the readiness probes of a boot)."""
         argv = ["ssh", "-i", guest.key, "-p", str(guest.port), "-l", "root",
                 "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
                 "-o", "LogLevel=ERROR", "-o", "BatchMode=yes", "-o", "IdentitiesOnly=yes",
                 "-o", "ConnectTimeout=%d" % timeout, "-o", "ServerAliveInterval=5",
                 "-o", "ServerAliveCountMax=6"]
+        if shared:
+            argv += ["-o", "ControlMaster=auto", "-o", "ControlPath=" + self.control_path(guest),
+                     "-o", "ControlPersist=120"]
+        else:
+            argv += ["-o", "ControlMaster=no", "-o", "ControlPath=none"]
         argv.append("-t" if tty else "-T")
         argv.append("127.0.0.1")
         if command is not None:
@@ -311,7 +322,8 @@ class Lab(object):
                         name, os.path.join(self.guest_dir(guest), "console.log")))
                 proc = probes.get(name)
                 if proc is None:
-                    probes[name] = subprocess.Popen(self.ssh_argv(guest, "true", timeout=3),
+                    probes[name] = subprocess.Popen(self.ssh_argv(guest, "true", timeout=3,
+                                                                  shared=False),
                                                    stdout=subprocess.DEVNULL,
                                                    stderr=subprocess.DEVNULL)
                     continue
@@ -330,6 +342,13 @@ class Lab(object):
         self.save()
         return {g.name: g.boot_seconds for g in guests}
 
+    def close_connection(self, guest):
+        """End the guest's shared ssh connection, which would outlive a power-off or a crash
+        (sessions on it would then hang until its keep-alives give up)."""
+        if os.path.exists(self.control_path(guest)):
+            subprocess.run(self.ssh_argv(guest)[:-2] + ["-O", "exit", "127.0.0.1"],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=30)
+
     def stop_guest(self, guest, clean=True, timeout=60):
         """Power the guest off: cleanly through systemd, or by killing it (a power cut)."""
         if clean and procs.alive(guest.pid):
@@ -337,6 +356,7 @@ class Lab(object):
             deadline = time.time() + timeout
             while procs.alive(guest.pid) and time.time() < deadline:
                 time.sleep(0.2)
+        self.close_connection(guest)
         if guest.pid:
             procs.kill_tree(guest.pid)
         guest.pid = None
@@ -344,6 +364,7 @@ class Lab(object):
 
     def remove_guest(self, guest):
         """Power a guest off and delete it with its disks, tap and forwarder."""
+        self.close_connection(guest)
         if guest.pid:
             procs.kill_tree(guest.pid)
         if guest.forwarder_pid and procs.alive(guest.forwarder_pid):
