@@ -13,9 +13,7 @@ __metaclass__ = type
 
 import os
 
-from ansible_collections.devmapper.storage.plugins.module_utils.dm_parsers import (
-    parse_losetup_json,
-)
+from ansible_collections.devmapper.storage.plugins.module_utils.host.loop import LoopDevices
 from ansible_collections.devmapper.storage.plugins.module_utils.runners import (
     Action,
     ModuleError,
@@ -48,20 +46,12 @@ class LoopFileState(object):
 class LoopFileIO(object):
     def __init__(self, module):
         self.module = module
-        self.losetup = ToolRunner(module, "losetup")
+        self.loop = LoopDevices(module)
         self.truncate = ToolRunner(module, "truncate")
         self.rm = ToolRunner(module, "rm")
 
     def associations(self):
-        """{real path of backing file: loop device} for every attached loop device."""
-        out = self.losetup.run(["--json", "--list", "--output", "NAME,BACK-FILE"])[1]
-        found = {}
-        for row in parse_losetup_json(out):
-            back = (row.get("back-file") or "").strip()
-            if back.endswith(" (deleted)"):
-                continue
-            found.setdefault(os.path.realpath(back), row["name"])
-        return found
+        return self.loop.associations()
 
     @staticmethod
     def _sys_block(loop, *parts):
@@ -121,16 +111,15 @@ def plan_loop_file(io, role, current, want_size, state, force=False, remove_file
                                   "grow %s from %s to %s"
                                   % (role, human(current.size), human(want_size))))
             if current.loop:
-                actions.append(Action(io.losetup, ["--set-capacity", current.loop],
-                                      "make %s see the new size of %s" % (current.loop, role)))
+                actions.append(io.loop.set_capacity(current.loop, "make %s see the new size of %s"
+                                                    % (current.loop, role)))
         if not current.loop:
-            actions.append(Action(io.losetup, ["--find", "--show", current.path],
-                                  "attach %s to a free loop device" % role))
+            actions.append(io.loop.attach(current.path, "attach %s to a free loop device" % role))
         elif current.loop_size is not None and current.exists and want_size is None \
                 and current.loop_size < current.size:
             # the file grew behind our back (e.g. a truncate by hand): finish the job
-            actions.append(Action(io.losetup, ["--set-capacity", current.loop],
-                                  "make %s see the new size of %s" % (current.loop, role)))
+            actions.append(io.loop.set_capacity(current.loop, "make %s see the new size of %s"
+                                                % (current.loop, role)))
     elif state == "absent":
         if current.loop:
             if current.holders and not force:
@@ -139,8 +128,7 @@ def plan_loop_file(io, role, current, want_size, state, force=False, remove_file
                     "a live pool. Remove the pool first, or set force=true to detach it anyway "
                     "(the kernel then detaches it when the last holder closes)"
                     % (role, current.loop, current.path, ", ".join(current.holders)))
-            actions.append(Action(io.losetup, ["--detach", current.loop],
-                                  "detach %s from %s" % (current.loop, role)))
+            actions.append(io.loop.detach(current.loop, "detach %s from %s" % (current.loop, role)))
         if remove_file and current.exists:
             if not force:
                 raise ModuleError("%s: removing %s destroys the pool's %s; set force=true to "

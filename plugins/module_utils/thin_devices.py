@@ -8,54 +8,23 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import errno
-
-from ansible_collections.devmapper.storage.plugins.module_utils.runners import (
-    Action,
-    CommandError,
-    ModuleError,
-)
+from ansible_collections.devmapper.storage.plugins.module_utils.host.dm import thin_table
+from ansible_collections.devmapper.storage.plugins.module_utils.runners import ModuleError
 from ansible_collections.devmapper.storage.plugins.module_utils.thinpool import ThinPoolIO
-
-# What the kernel's answers to pool messages mean to someone managing thin devices.
-MESSAGE_ERRORS = {
-    errno.EEXIST: "thin id %(id)s already exists in pool %(pool)s",
-    errno.ENODATA: "thin id %(id)s does not exist in pool %(pool)s",
-    errno.EBUSY: "thin id %(id)s in pool %(pool)s is in use (active or being snapshotted)",
-}
-
-
-class PoolMessage(Action):
-    """``dmsetup message POOL 0 'MSG'`` whose kernel refusals become plain sentences."""
-
-    def __init__(self, io, pool, message, thin_id, why):
-        super(PoolMessage, self).__init__(io.dmsetup, ["message", pool, "0", message], why)
-        self.pool = pool
-        self.thin_id = thin_id
-
-    def apply(self):
-        try:
-            return super(PoolMessage, self).apply()
-        except CommandError as exc:
-            text = MESSAGE_ERRORS.get(exc.errno)
-            if text:
-                exc.msg = "%s (%s)" % (text % {"id": self.thin_id, "pool": self.pool},
-                                       exc.msg)
-            raise
 
 
 class ThinDeviceIO(ThinPoolIO):
     def read_pool(self, pool):
-        current = self.read_dm_pool(pool)
+        current = self.dm.read_thin_pool(pool)
         if current is None:
             raise ModuleError("pool: no device-mapper pool named %s (for an LVM pool give "
                               "VG-POOL-tpool, e.g. docker-thinpool-tpool)" % pool)
         metadata_path = "/dev/block/" + current["table"]["metadata_dev"]
         ids = None
         if current["status"].held_root is None:
-            ids = self.thin_ids_in_metadata(pool, metadata_path)
+            ids = self.dm.thin_ids_in_metadata(pool, metadata_path)
         current["thin_ids"] = ids
-        current["active"] = self.active_thins(current["devno"])
+        current["active"] = self.dm.active_thins(current["devno"])
         return current
 
 
@@ -74,9 +43,8 @@ def id_known(pool_state, thin_id):
 
 
 def activate_action(io, pool_name, name, thin_id, sectors):
-    table = "0 %d thin /dev/mapper/%s %d" % (sectors, pool_name, thin_id)
-    return Action(io.dmsetup, ["create", name, "--table", table],
-                  "activate thin id %d as /dev/mapper/%s" % (thin_id, name))
+    return io.dm.create(name, thin_table(sectors, pool_name, thin_id),
+                        "activate thin id %d as /dev/mapper/%s" % (thin_id, name))
 
 
 def check_name_free(active, name, thin_id):

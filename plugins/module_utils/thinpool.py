@@ -16,19 +16,15 @@ import stat
 import struct
 
 from ansible_collections.devmapper.storage.plugins.module_utils.dm_parsers import (
-    ThinPoolStatus,
     lvm_float,
     lvm_int,
-    parse_blkid_export,
-    parse_lvm_report,
-    parse_thin_ls,
     parse_thin_pool_table,
-    parse_thin_table,
-    split_dmsetup_lines,
 )
+from ansible_collections.devmapper.storage.plugins.module_utils.host.blkid import BlockDevices
+from ansible_collections.devmapper.storage.plugins.module_utils.host.dm import DeviceMapper
+from ansible_collections.devmapper.storage.plugins.module_utils.host.lvm import LvmReports
 from ansible_collections.devmapper.storage.plugins.module_utils.runners import (
     Action,
-    CommandError,
     ModuleError,
     ToolRunner,
 )
@@ -52,11 +48,14 @@ VG_FIELDS = "vg_name,vg_size,vg_free,vg_extent_size,vg_extent_count,vg_free_coun
 
 
 class ThinPoolIO(object):
+    """What the pool planners read and the runners of their actions: device-mapper and LVM reads
+    come from the host layer (module_utils/host), which builds those command lines."""
+
     def __init__(self, module):
         self.module = module
-        self.dmsetup = ToolRunner(module, "dmsetup")
-        self.lvs_tool = ToolRunner(module, "lvs")
-        self.vgs_tool = ToolRunner(module, "vgs")
+        self.dm = DeviceMapper(module)
+        self.lvm = LvmReports(module)
+        self.block = BlockDevices(module)
         self.lvcreate = ToolRunner(module, "lvcreate")
         self.lvconvert = ToolRunner(module, "lvconvert")
         self.lvextend = ToolRunner(module, "lvextend")
@@ -67,93 +66,11 @@ class ThinPoolIO(object):
     def has_tool(self, name):
         return self.module.get_bin_path(name) is not None
 
-    # ---- device-mapper -----------------------------------------------------------------------
-    def dm_exists(self, name):
-        rc, _out, err = self.dmsetup.run(["info", name], check=False)
-        if rc != 0 and "does not exist" not in err and "No such device" not in err:
-            raise CommandError(self.dmsetup.argv(["info", name]), rc, _out, err)
-        return rc == 0
-
-    def dm_line(self, verb, name):
-        out = self.dmsetup.run([verb, name])[1]
-        lines = split_dmsetup_lines(out)
-        if len(lines) != 1:
-            raise ModuleError("%s has %d targets; a thin pool has exactly one" % (name, len(lines)))
-        return lines[0][1]
-
-    def dm_open_count(self, name):
-        out = self.dmsetup.run(["info", "-c", "--noheadings", "-o", "open", name])[1]
-        return int(out.strip() or 0)
-
-    def active_thins(self, pool_devno):
-        """{dm name: {"device_id", "sectors"}} of active thin devices whose table points at the
-        pool (major:minor)."""
-        out = self.dmsetup.run(["table", "--target", "thin"])[1]
-        found = {}
-        for name, line in split_dmsetup_lines(out):
-            table = parse_thin_table(line)
-            if table["pool_dev"] == pool_devno:
-                found[name] = {"device_id": table["device_id"],
-                               "sectors": table["length_sectors"]}
-        return found
-
-    def thin_ids_in_metadata(self, pool, metadata_dev):
-        """Thin device ids recorded in the pool's metadata (active or not), through a metadata
-        snapshot and thin_ls; None when thin_ls is not installed."""
-        if not self.has_tool("thin_ls"):
-            return None
-        thin_ls = ToolRunner(self.module, "thin_ls")
-        self.dmsetup.run(["message", pool, "0", "reserve_metadata_snap"])
-        try:
-            out = thin_ls.run(["--metadata-snap", "-o", "DEV", metadata_dev])[1]
-        finally:
-            self.dmsetup.run(["message", pool, "0", "release_metadata_snap"], check=False)
-        return [row["dev"] for row in parse_thin_ls(out)]
-
-    def read_dm_pool(self, name):
-        if not self.dm_exists(name):
-            return None
-        table = parse_thin_pool_table(self.dm_line("table", name))
-        status = ThinPoolStatus(self.dm_line("status", name), block_sectors=table["block_sectors"])
-        info = self.dmsetup.run(["info", "-c", "--noheadings", "-o", "major,minor", name])[1]
-        devno = info.strip().replace(" ", "")
-        return {"name": name, "table": table, "status": status, "devno": devno}
-
-    def check_metadata(self, metadata_dev):
-        """Run thin_check on a metadata device (the pool must not be active)."""
-        if not self.has_tool("thin_check"):
-            return "thin_check is not installed; metadata not checked"
-        thin_check = ToolRunner(self.module, "thin_check")
-        rc, out, err = thin_check.run(["-q", metadata_dev], check=False)
-        if rc != 0:
-            raise ModuleError(
-                "thin_check found damaged metadata on %s; the pool was not activated. Repair it "
-                "with thin_repair into a new metadata device (then swap it in), or restore from "
-                "backup" % metadata_dev, cmd=" ".join(thin_check.argv(["-q", metadata_dev])),
-                rc=rc, stdout=out, stderr=err)
-        return "thin_check passed"
-
-    # ---- LVM ---------------------------------------------------------------------------------
     def read_vg(self, vg):
-        rc, out, err = self.vgs_tool.run(["--reportformat", "json", "--units", "b", "--nosuffix",
-                                          "-o", VG_FIELDS, vg], check=False)
-        if rc != 0:
-            if "not found" in err:
-                return None
-            raise CommandError(self.vgs_tool.argv([vg]), rc, out, err)
-        rows = parse_lvm_report(out, "vg")
-        if not rows:
-            return None
-        row = rows[0]
-        return {"name": row["vg_name"], "size": lvm_int(row["vg_size"]),
-                "free": lvm_int(row["vg_free"]), "extent_size": lvm_int(row["vg_extent_size"]),
-                "extent_count": lvm_int(row["vg_extent_count"]),
-                "free_count": lvm_int(row["vg_free_count"])}
+        return self.lvm.read_vg(vg, VG_FIELDS)
 
     def read_lvs(self, vg):
-        out = self.lvs_tool.run(["-a", "--reportformat", "json", "--units", "b", "--nosuffix",
-                                 "-o", LV_FIELDS, vg])[1]
-        return parse_lvm_report(out, "lv")
+        return self.lvm.lv_report(LV_FIELDS, [vg], all_lvs=True)[1]
 
     def read_lvm_pool(self, vg_name, name):
         vg = self.read_vg(vg_name)
@@ -165,10 +82,8 @@ class ThinPoolIO(object):
         status = table = None
         if pool is not None and pool["lv_active"] == "active" and pool["lv_attr"][:1] == "t":
             tpool = os.path.basename(pool["lv_dm_path"]) + "-tpool"
-            dm_name = tpool if self.dm_exists(tpool) else os.path.basename(pool["lv_dm_path"])
-            table = parse_thin_pool_table(self.dm_line("table", dm_name))
-            status = ThinPoolStatus(self.dm_line("status", dm_name),
-                                    block_sectors=table["block_sectors"])
+            dm_name = tpool if self.dm.exists(tpool) else os.path.basename(pool["lv_dm_path"])
+            table, status = self.dm.thin_pool_table_and_status(dm_name)
         return {"vg": vg, "pool": pool, "thin_lvs": thin_lvs, "lvs": lvs, "status": status,
                 "table": table}
 
@@ -403,8 +318,7 @@ def plan_dm_pool(io, params, current, devices):
                 else "may hold thin devices (thin_ls is not installed to tell)"
             raise ModuleError("pool %s %s; removing it destroys them. Set force=true to remove it"
                               % (name, detail))
-        actions.append(Action(io.dmsetup, ["remove", name],
-                              "remove the pool's device-mapper device"))
+        actions.append(io.dm.remove(name, "remove the pool's device-mapper device"))
         if state == "absent":
             actions.append(Action(io.dd, ["if=/dev/zero", "of=" + current["metadata_path"],
                                           "bs=4096", "count=1", "oflag=direct", "conv=fsync"],
@@ -438,9 +352,8 @@ def plan_dm_pool(io, params, current, devices):
             raise ModuleError("metadata_device: %s holds no thin-pool metadata; state=active only "
                               "brings back an existing pool (use state=present to create one)"
                               % meta["path"])
-        actions.append(Action(io.dmsetup, ["create", name, "--table", table],
-                              "create the pool" if meta["kind"] != "thin"
-                              else "re-create the pool's table over its existing metadata"))
+        actions.append(io.dm.create(name, table, "create the pool" if meta["kind"] != "thin"
+                                    else "re-create the pool's table over its existing metadata"))
         return actions
 
     old = current["table"]
@@ -471,9 +384,8 @@ def plan_dm_pool(io, params, current, devices):
     if not reasons:
         return []
     why = "; ".join(reasons)
-    return [Action(io.dmsetup, ["suspend", name], "suspend the pool to " + why),
-            Action(io.dmsetup, ["reload", name, "--table", table], "load the new table"),
-            Action(io.dmsetup, ["resume", name], "resume the pool with the new table")]
+    return io.dm.reload_steps(name, table, ("suspend the pool to " + why, "load the new table",
+                                            "resume the pool with the new table"))
 
 
 def describe_device(path, role):
@@ -483,11 +395,7 @@ def describe_device(path, role):
 
 
 def blkid_signature(io, path):
-    blkid = ToolRunner(io.module, "blkid")
-    rc, out, _err = blkid.run(["-p", "-o", "export", path], check=False)
-    if rc != 0:
-        return None
-    found = parse_blkid_export(out)
+    found = io.block.probe(path)
     return found.get("TYPE") or found.get("PTTYPE")
 
 

@@ -125,24 +125,31 @@ observed:
   type: dict
 """
 
-import hashlib
 import json
 import os
 
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.devmapper.storage.plugins.module_utils.converged import (
-    docker_from_info, docker_problems, judge, lvm_pool_problems, new_record,
-    pool_health_problems, pool_shape, unit_problems)
-from ansible_collections.devmapper.storage.plugins.module_utils.dm_parsers import (
-    ParseError, parse_lvm_report)
+    docker_problems, judge, lvm_pool_problems, new_record, pool_health_problems, pool_shape,
+    unit_problems)
+from ansible_collections.devmapper.storage.plugins.module_utils.dm_parsers import ParseError
+from ansible_collections.devmapper.storage.plugins.module_utils.host.dm import (
+    DMSETUP, DeviceMapper)
+from ansible_collections.devmapper.storage.plugins.module_utils.host.docker import (
+    DOCKER, DockerCli, storage_of)
+from ansible_collections.devmapper.storage.plugins.module_utils.host.files import (
+    sha256_if_file, size_if_exists)
+from ansible_collections.devmapper.storage.plugins.module_utils.host.lvm import LVS, LvmReports
+from ansible_collections.devmapper.storage.plugins.module_utils.host.systemd import (
+    SYSTEMCTL, Systemd)
 from ansible_collections.devmapper.storage.plugins.module_utils.runners import (
-    ModuleError, ToolRunner, WriteFileAction, exit_module)
-from ansible_collections.devmapper.storage.plugins.module_utils.thinpool import ThinPoolIO
+    ModuleError, WriteFileAction, exit_module)
 
 LVM_FIELDS = ("lv_name,vg_name,lv_size,lv_metadata_size,chunk_size,zero,lv_profile,lv_active,"
               "seg_monitor,lv_health_status")
 LVM_COMPARED = ("lv_size", "lv_metadata_size", "chunk_size", "zero", "lv_profile")
+UNIT_PROPERTIES = ("Id", "LoadState", "ActiveState", "UnitFileState")
 
 
 class HostObserver(object):
@@ -150,27 +157,24 @@ class HostObserver(object):
 
     def __init__(self, module):
         self.module = module
-        self.pools = ThinPoolIO(module)
+        self.dm = DeviceMapper(module)
+        self.lvm = LvmReports(module)
+        self.systemd = Systemd(module)
+        self.docker_cli = DockerCli(module)
 
     def missing(self, tool):
         """A problem when ``tool`` is not installed (a host as recorded has all of them)."""
-        return [] if self.pools.has_tool(tool) else ["%s is not installed" % tool]
+        return [] if self.module.get_bin_path(tool) is not None else ["%s is not installed" % tool]
 
     def file_sha256(self, path):
-        if not os.path.isfile(path):
-            return None
-        digest = hashlib.sha256()
-        with open(path, "rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(block)
-        return digest.hexdigest()
+        return sha256_if_file(path)
 
     def file_size(self, path):
-        return os.stat(path).st_size if os.path.exists(path) else None
+        return size_if_exists(path)
 
     def dm_pool(self, name):
         try:
-            pool = self.pools.read_dm_pool(name)
+            pool = self.dm.read_thin_pool(name)
         except (ModuleError, ParseError, ValueError) as exc:
             return None, ["pool %s: %s" % (name, getattr(exc, "msg", exc))]
         if pool is None:
@@ -178,35 +182,17 @@ class HostObserver(object):
         return pool_shape(pool["table"]), pool_health_problems(name, pool["status"])
 
     def lvm_pools(self, keys):
-        rc, out, err = ToolRunner(self.module, "lvs").run(
-            ["--reportformat", "json", "--units", "b", "--nosuffix", "-o", LVM_FIELDS] + keys,
-            check=False)
         rows = {}
-        if out.strip():
-            for row in parse_lvm_report(out, "lv"):
-                rows["%s/%s" % (row["vg_name"], row["lv_name"])] = row
+        for row in self.lvm.lv_report(LVM_FIELDS, keys, check=False)[1]:
+            rows["%s/%s" % (row["vg_name"], row["lv_name"])] = row
         return rows
 
     def unit_states(self, units):
-        dummy, out, dummy = ToolRunner(self.module, "systemctl").run(
-            ["show", "--property=Id,LoadState,ActiveState,UnitFileState"] + units, check=False)
-        # one block a unit, in the order asked (an unknown unit gets one too), so a unit given
-        # without its .service suffix is still found
-        blocks = [dict(line.split("=", 1) for line in block.splitlines() if "=" in line)
-                  for block in out.strip().split("\n\n")]
-        if len(blocks) != len(units):
-            return {}
-        return dict(zip(units, blocks))
+        return self.systemd.show(units, UNIT_PROPERTIES)
 
     def docker_info(self):
-        rc, out, dummy = ToolRunner(self.module, "docker").run(
-            ["info", "--format", "{{json .}}"], check=False)
-        if rc != 0:
-            return None
-        try:
-            return docker_from_info(json.loads(out))
-        except ValueError:
-            return None
+        info = self.docker_cli.info()
+        return storage_of(info) if info is not None else None
 
 
 def observe(io, params):
@@ -219,8 +205,8 @@ def observe(io, params):
         observed["sizes"][path] = io.file_size(path)
         if observed["sizes"][path] is None:
             problems.append("%s does not exist" % path)
-    needed = ((["dmsetup"] if params["dm_pools"] else []) + (["lvs"] if params["lvm_pools"] else [])
-              + (["systemctl"] if params["units"] else []) + (["docker"] if params["docker"] else []))
+    needed = (([DMSETUP] if params["dm_pools"] else []) + ([LVS] if params["lvm_pools"] else [])
+              + ([SYSTEMCTL] if params["units"] else []) + ([DOCKER] if params["docker"] else []))
     for tool in needed:
         problems.extend(io.missing(tool))
     if problems:

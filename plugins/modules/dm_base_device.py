@@ -108,9 +108,7 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.devmapper.storage.plugins.module_utils.dm_parsers import (
-    parse_blkid_export,
-)
+from ansible_collections.devmapper.storage.plugins.module_utils.host.dm import thin_table
 from ansible_collections.devmapper.storage.plugins.module_utils.runners import (
     Action,
     ModuleError,
@@ -126,7 +124,6 @@ from ansible_collections.devmapper.storage.plugins.module_utils.sizes import (
     validate_thin_id,
 )
 from ansible_collections.devmapper.storage.plugins.module_utils.thin_devices import (
-    PoolMessage,
     ThinDeviceIO,
     activate_action,
     check_name_free,
@@ -137,18 +134,11 @@ EXT4_MKFS = ["-E", "nodiscard,lazy_itable_init=0,lazy_journal_init=0"]
 
 
 class BaseDeviceIO(ThinDeviceIO):
-    def __init__(self, module):
-        super(BaseDeviceIO, self).__init__(module)
-        self.blkid = ToolRunner(module, "blkid")
-        self.findmnt = ToolRunner(module, "findmnt")
-
     def filesystem(self, device):
-        rc, out, _err = self.blkid.run(["-p", "-o", "export", device], check=False)
-        return parse_blkid_export(out) if rc == 0 else {}
+        return self.block.probe(device)
 
     def mountpoint(self, device):
-        rc, out, _err = self.findmnt.run(["-n", "-o", "TARGET", "--source", device], check=False)
-        return out.splitlines()[0].strip() if rc == 0 and out.strip() else None
+        return self.block.mountpoint(device)
 
 
 def plan_device(io, params, pool, sectors):
@@ -168,14 +158,14 @@ def plan_device(io, params, pool, sectors):
             raise ModuleError("removing the base device deletes thin id %d and its data; set "
                               "force=true to remove it" % dev_id)
         if name in active:
-            actions.append(Action(io.dmsetup, ["remove", name], "deactivate the base device"))
+            actions.append(io.dm.remove(name, "deactivate the base device"))
         if known:
-            actions.append(PoolMessage(io, params["pool"], "delete %d" % dev_id, dev_id,
-                                       "delete thin id %d" % dev_id))
+            actions.append(io.dm.message(params["pool"], "delete %d" % dev_id, dev_id,
+                                         "delete thin id %d" % dev_id))
         return actions
     if not known:
-        actions.append(PoolMessage(io, params["pool"], "create_thin %d" % dev_id, dev_id,
-                                   "create thin id %d" % dev_id))
+        actions.append(io.dm.message(params["pool"], "create_thin %d" % dev_id, dev_id,
+                                     "create thin id %d" % dev_id))
     if name not in active:
         actions.append(activate_action(io, params["pool"], name, dev_id, sectors))
         return actions
@@ -184,11 +174,9 @@ def plan_device(io, params, pool, sectors):
         raise ModuleError("size: refusing to shrink /dev/mapper/%s from %s to %s"
                           % (name, human(have * SECTOR), human(sectors * SECTOR)))
     if sectors > have:
-        table = "0 %d thin /dev/mapper/%s %d" % (sectors, params["pool"], dev_id)
-        actions += [Action(io.dmsetup, ["suspend", name], "suspend to grow to %s"
-                           % human(sectors * SECTOR)),
-                    Action(io.dmsetup, ["reload", name, "--table", table], "load the larger table"),
-                    Action(io.dmsetup, ["resume", name], "resume at the new size")]
+        actions += io.dm.reload_steps(name, thin_table(sectors, params["pool"], dev_id),
+                                      ("suspend to grow to %s" % human(sectors * SECTOR),
+                                       "load the larger table", "resume at the new size"))
     return actions
 
 

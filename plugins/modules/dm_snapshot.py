@@ -102,7 +102,6 @@ actions:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.devmapper.storage.plugins.module_utils.runners import (
-    Action,
     ModuleError,
     apply_plan,
     exit_module,
@@ -113,7 +112,6 @@ from ansible_collections.devmapper.storage.plugins.module_utils.sizes import (
     validate_thin_id,
 )
 from ansible_collections.devmapper.storage.plugins.module_utils.thin_devices import (
-    PoolMessage,
     ThinDeviceIO,
     activate_action,
     check_name_free,
@@ -135,7 +133,7 @@ def plan_snapshot(io, params, pool):
     if params["state"] == "absent":
         if name and name in active:
             check_name_free(active, name, snap)
-            actions.append(Action(io.dmsetup, ["remove", name], "deactivate the snapshot"))
+            actions.append(io.dm.remove(name, "deactivate the snapshot"))
         other = name_of_id(dict((n, d) for n, d in active.items() if n != name), snap)
         if other:
             raise ModuleError("snapshot_id: thin id %d is active as /dev/mapper/%s; deactivate "
@@ -144,8 +142,8 @@ def plan_snapshot(io, params, pool):
             if not params["force"]:
                 raise ModuleError("deleting thin id %d destroys its data; set force=true to "
                                   "delete it" % snap)
-            actions.append(PoolMessage(io, params["pool"], "delete %d" % snap, snap,
-                                       "delete thin id %d from the pool" % snap))
+            actions.append(io.dm.message(params["pool"], "delete %d" % snap, snap,
+                                         "delete thin id %d from the pool" % snap))
         return actions
 
     if name:
@@ -158,14 +156,13 @@ def plan_snapshot(io, params, pool):
             raise ModuleError("origin_id: thin id %d does not exist in pool %s"
                               % (origin, params["pool"]))
         origin_name = name_of_id(active, origin)
-        message = PoolMessage(io, params["pool"], "create_snap %d %d" % (snap, origin), snap,
-                              "snapshot thin id %d into %d" % (origin, snap))
+        message = io.dm.message(params["pool"], "create_snap %d %d" % (snap, origin), snap,
+                                "snapshot thin id %d into %d" % (origin, snap))
         if origin_name:
             # the kernel snapshots only a quiesced origin: suspend flushes its in-flight I/O
-            actions += [Action(io.dmsetup, ["suspend", origin_name],
-                               "suspend the active origin %s" % origin_name),
+            actions += [io.dm.suspend(origin_name, "suspend the active origin %s" % origin_name),
                         message,
-                        Action(io.dmsetup, ["resume", origin_name], "resume the origin")]
+                        io.dm.resume(origin_name, "resume the origin")]
         else:
             actions.append(message)
     if name and name not in active:

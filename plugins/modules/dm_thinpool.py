@@ -273,15 +273,15 @@ def validate(params):
 
 
 def read_dm(io, params):
-    current = io.read_dm_pool(params["name"])
+    current = io.dm.read_thin_pool(params["name"])
     if current is not None:
-        current["users"] = sorted(io.active_thins(current["devno"]))
+        current["users"] = sorted(io.dm.active_thins(current["devno"]))
         current["metadata_path"] = "/dev/block/" + current["table"]["metadata_dev"]
         current["thin_ids"] = None
         if params["state"] in ("absent", "info"):
             try:
-                current["thin_ids"] = io.thin_ids_in_metadata(params["name"],
-                                                              current["metadata_path"])
+                current["thin_ids"] = io.dm.thin_ids_in_metadata(params["name"],
+                                                                 current["metadata_path"])
             except ModuleError:
                 current["thin_ids"] = None     # a metadata snapshot is already held elsewhere
     return current
@@ -296,7 +296,7 @@ def dm_devices(io, params, current):
             device["signature"] = blkid_signature(io, device["path"])
         devices[role] = device
     if current is None and devices["metadata"]["kind"] == "thin":
-        io.check_metadata(devices["metadata"]["path"])
+        io.dm.check_metadata(devices["metadata"]["path"])
     return devices
 
 

@@ -111,9 +111,8 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.devmapper.storage.plugins.module_utils.dm_parsers import (
-    parse_lvm_report,
-)
+from ansible_collections.devmapper.storage.plugins.module_utils.host.files import read_text
+from ansible_collections.devmapper.storage.plugins.module_utils.host.lvm import LvmReports
 from ansible_collections.devmapper.storage.plugins.module_utils.runners import (
     Action,
     ModuleError,
@@ -139,27 +138,22 @@ def render_profile(threshold, percent):
 class ProfileIO(object):
     def __init__(self, module):
         self.module = module
-        self.lvs = ToolRunner(module, "lvs")
+        self.lvm = LvmReports(module)
         self.lvchange = ToolRunner(module, "lvchange")
 
     def read_pool(self, vg, pool):
-        rc, out, err = self.lvs.run(["--reportformat", "json", "-o",
-                                     "lv_name,lv_attr,lv_profile,seg_monitor,lv_active",
-                                     "%s/%s" % (vg, pool)], check=False)
+        rc, rows, err = self.lvm.lv_report("lv_name,lv_attr,lv_profile,seg_monitor,lv_active",
+                                     ["%s/%s" % (vg, pool)], check=False)
         if rc != 0:
             raise ModuleError("pool: %s/%s not found: %s" % (vg, pool, err.strip()))
-        row = parse_lvm_report(out, "lv")[0]
+        row = rows[0]
         if row["lv_attr"][:1] != "t":
             raise ModuleError("pool: %s/%s is not a thin pool" % (vg, pool))
         return row
 
     @staticmethod
     def read_file(path):
-        try:
-            with open(path) as handle:
-                return handle.read()
-        except (IOError, OSError):
-            return None
+        return read_text(path)
 
     def dmeventd_available(self):
         """LVM starts dmeventd itself when its binary is there; otherwise only a running one

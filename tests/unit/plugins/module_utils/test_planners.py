@@ -5,6 +5,7 @@ import pytest
 
 from ansible_collections.devmapper.storage.plugins.module_utils import dm_parsers as p
 from ansible_collections.devmapper.storage.plugins.module_utils import thinpool as tp
+from ansible_collections.devmapper.storage.plugins.module_utils.host.loop import LoopDevices
 from ansible_collections.devmapper.storage.plugins.module_utils.loop_files import (
     LoopFileState,
     plan_loop_file,
@@ -180,8 +181,9 @@ def test_new_dm_pool_guards_metadata_and_data():
 
 
 LOOP_IO = type("LoopIO", (), {})()
-for _tool in ("truncate", "losetup", "rm"):
+for _tool in ("truncate", "rm"):
     setattr(LOOP_IO, _tool, tp.ToolRunner(FakeModule(), _tool))
+LOOP_IO.loop = LoopDevices(FakeModule())
 
 
 @pytest.mark.parametrize("current,want,state,kw,expected", [
