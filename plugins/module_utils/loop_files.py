@@ -11,6 +11,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import copy
 import os
 
 from ansible_collections.devmapper.storage.plugins.module_utils.host.loop import LoopDevices
@@ -19,7 +20,10 @@ from ansible_collections.devmapper.storage.plugins.module_utils.runners import (
     ModuleError,
     ToolRunner,
 )
-from ansible_collections.devmapper.storage.plugins.module_utils.sizes import human
+from ansible_collections.devmapper.storage.plugins.module_utils.sizes import human, parse_size
+
+# the pool's two backing files, each named by its options: data_file/data_size, metadata_...
+ROLES = ("data", "metadata")
 
 
 class LoopFileState(object):
@@ -135,3 +139,47 @@ def plan_loop_file(io, role, current, want_size, state, force=False, remove_file
                                   "remove it" % (role, current.path, role.replace("_file", "")))
             actions.append(Action(io.rm, ["--", current.path], "remove %s" % role))
     return actions
+
+
+def validate_params(params):
+    if params["data_file"] == params["metadata_file"]:
+        raise ModuleError("data_file and metadata_file must be different files")
+    for role in ROLES:
+        if params["state"] == "absent" and params[role + "_size"] is not None:
+            raise ModuleError("%s_size makes no sense with state=absent" % role)
+    return params
+
+
+def read_pool_files(io, params):
+    """{role: LoopFileState} of the pool's two files."""
+    associations = io.associations()
+    return dict((role, io.read(params[role + "_file"], associations)) for role in ROLES)
+
+
+def plan_pool_files(io, params, current):
+    actions = []
+    for role in ROLES:
+        size = params[role + "_size"]
+        want = parse_size(size, role + "_size") if size is not None else None
+        actions += plan_loop_file(io, role + "_file", current[role], want, params["state"],
+                                  force=params["force"], remove_file=params["remove_files"])
+    return actions
+
+
+def predict_pool_files(params, before):
+    """The state check mode reports as "after": what the plan would leave."""
+    after = {}
+    for role in ROLES:
+        state = copy.copy(before[role])
+        if params["state"] == "present":
+            size = params[role + "_size"]
+            if size is not None:
+                state.size = state.loop_size = parse_size(size)
+            state.exists = True
+            state.loop = state.loop or "(a free loop device)"
+        elif params["state"] == "absent":
+            state.loop, state.loop_size, state.holders = None, None, []
+            if params["remove_files"]:
+                state.exists, state.size, state.allocated = False, None, None
+        after[role] = state
+    return after

@@ -114,3 +114,23 @@ def vg_info(current, vg_name):
     info = dict(vg)
     info["pvs"] = sorted(path for path, owner in current["pvs"].items() if owner == vg_name)
     return info
+
+
+def probe_and_plan(module, io, params, current):
+    """Probe every device in the list, then plan (``plan_volume_group``); PVs of the VG left out
+    of the list are warned about before anything runs."""
+    probes = dict((path, io.probe(path)) for path in params["devices"])
+    actions, to_add, left_out = plan_volume_group(io, params, current, probes)
+    if left_out:
+        module.warn("%s of volume group %s %s not in devices; they stay in the VG (this module "
+                    "does not shrink a VG)" % (", ".join(left_out), params["vg"],
+                                               "is" if len(left_out) == 1 else "are"))
+    return actions, to_add, left_out
+
+
+def planned_vg(current, vg_name, to_add):
+    """What check mode expects the VG to look like once ``to_add`` joined it."""
+    planned = vg_info(current, vg_name) or {"name": vg_name, "pvs": []}
+    if to_add:
+        planned = dict(planned, pvs=sorted(set(planned["pvs"]) | set(to_add)))
+    return planned

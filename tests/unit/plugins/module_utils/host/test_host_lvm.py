@@ -60,7 +60,7 @@ def test_lvs_of_one_pool_and_of_a_whole_vg():
                                 "lv_name,seg_monitor,lv_profile docker/thinpool")
     module = CapturedModule(record)
     rc, rows, dummy = lvm.LvmReports(module).lv_report("lv_name,seg_monitor,lv_profile",
-                                                 ["docker/thinpool"], check=False)
+                                                       ["docker/thinpool"], check=False)
     assert module.calls == [["/sbin/lvs"] + REPORT + ["-o", "lv_name,seg_monitor,lv_profile",
                                                       "docker/thinpool"]]
     assert rc == 0 and rows == [{"lv_name": "thinpool", "seg_monitor": "monitored",
