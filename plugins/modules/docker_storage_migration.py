@@ -159,8 +159,8 @@ from ansible_collections.devmapper.storage.plugins.module_utils.host.dm import D
 from ansible_collections.devmapper.storage.plugins.module_utils.host.docker import (
     DockerCli, pool_name)
 from ansible_collections.devmapper.storage.plugins.module_utils.host.files import (
-    free_bytes, fsync_path, mount_point, read_json, sha256_file, tree_bytes, tree_checksums,
-    write_json_durably)
+    free_bytes, fsync_path, mount_point, read_json, remove_path, sha256_file, tree_bytes,
+    tree_checksums, write_json_durably)
 from ansible_collections.devmapper.storage.plugins.module_utils.host.loop import LoopDevices
 from ansible_collections.devmapper.storage.plugins.module_utils.host.lvm import LvmReports
 from ansible_collections.devmapper.storage.plugins.module_utils.host.systemd import Systemd
@@ -504,11 +504,7 @@ def step_backup(io, state):
         state.data["archive_sha256"] = sha256_file(io.docker_archive)
         io.save_state(state)
     for name in os.listdir(docker_root) if os.path.isdir(docker_root) else []:
-        path = os.path.join(docker_root, name)
-        if os.path.isdir(path) and not os.path.islink(path):
-            shutil.rmtree(path)
-        else:
-            os.unlink(path)
+        remove_path(os.path.join(docker_root, name))
 
 
 def step_release_source(io, state):
@@ -557,11 +553,7 @@ def step_restore(io, state):
         mountpoint = io.docker_cli.volume_mountpoint(volume["name"])
         # a run cut short may have extracted part of it; start from empty
         for name in os.listdir(mountpoint):
-            entry = os.path.join(mountpoint, name)
-            if os.path.isdir(entry) and not os.path.islink(entry):
-                shutil.rmtree(entry)
-            else:
-                os.unlink(entry)
+            remove_path(os.path.join(mountpoint, name))
         io.tar.run(["--extract", "--file", path, "--numeric-owner", "--xattrs", "--acls",
                     "--same-permissions", "--directory", mountpoint])
 
@@ -596,14 +588,10 @@ def remove_backup(io, state):
     removed = []
     for path in (io.docker_backup, io.docker_archive, io.export_dir, io.path("config"),
                  io.path("docker-backup.manifest.json")):
-        if os.path.isdir(path) and not os.path.islink(path):
+        if os.path.lexists(path):
             removed.append(path)
             if not io.module.check_mode:
-                shutil.rmtree(path)
-        elif os.path.lexists(path):
-            removed.append(path)
-            if not io.module.check_mode:
-                os.unlink(path)
+                remove_path(path)
     for path in removed:
         io.did("remove backup %s" % path)
     return removed
@@ -635,16 +623,10 @@ def step_finish(io, state):
 def restore_config(io, state):
     for path, copy in sorted(state.data["config_paths"].items()):
         if copy is None:
-            if os.path.isdir(path) and not os.path.islink(path):
-                shutil.rmtree(path)
-            elif os.path.lexists(path):
-                os.unlink(path)
+            remove_path(path)
             continue
         if os.path.isdir(copy):
-            if os.path.isdir(path) and not os.path.islink(path):
-                shutil.rmtree(path)
-            elif os.path.lexists(path):
-                os.unlink(path)
+            remove_path(path)
             shutil.copytree(copy, path, symlinks=True)
         else:
             parent = os.path.dirname(path)
