@@ -31,7 +31,7 @@ class LoopFileState(object):
     (or None), the loop's ``loop_size`` and the dm devices that hold it open (``holders``)."""
 
     def __init__(self, path, exists=False, size=None, allocated=None, loop=None, loop_size=None,
-                 holders=None, is_regular=True):
+                 holders=None, is_regular=True, parent_exists=True):
         self.path = path
         self.exists = exists
         self.size = size
@@ -40,6 +40,8 @@ class LoopFileState(object):
         self.loop_size = loop_size
         self.holders = holders or []
         self.is_regular = is_regular
+        # a file to create needs its directory (the planner does not look at the disk)
+        self.parent_exists = parent_exists
 
     def to_dict(self):
         return {"file": self.path, "exists": self.exists, "size": self.size,
@@ -62,7 +64,7 @@ class LoopFileIO(object):
         return os.path.join("/sys/block", os.path.basename(loop), *parts)
 
     def read(self, path, associations):
-        state = LoopFileState(path)
+        state = LoopFileState(path, parent_exists=os.path.isdir(os.path.dirname(path) or "."))
         if os.path.lexists(path):
             st = os.stat(path)
             state.exists = True
@@ -100,9 +102,9 @@ def plan_loop_file(io, role, current, want_size, state, force=False, remove_file
             if want_size is None:
                 raise ModuleError("%s: %s does not exist; give %s to create it"
                                   % (role, current.path, role.replace("_file", "_size")))
-            parent = os.path.dirname(current.path) or "."
-            if not os.path.isdir(parent):
-                raise ModuleError("%s: directory %s does not exist" % (role, parent))
+            if not current.parent_exists:
+                raise ModuleError("%s: directory %s does not exist"
+                                  % (role, os.path.dirname(current.path) or "."))
             actions.append(Action(io.truncate, ["--size", str(want_size), current.path],
                                   "create %s as a sparse file of %s" % (role, human(want_size))))
         elif want_size is not None and want_size < current.size:

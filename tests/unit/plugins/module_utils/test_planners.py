@@ -217,3 +217,9 @@ def test_loop_file_plans(current, want, state, kw, expected):
 def test_loop_file_refusals(current, want, state, kw, message):
     with pytest.raises(ModuleError, match=message):
         plan_loop_file(LOOP_IO, "data_file", current, want, state, **kw)
+
+
+def test_a_file_to_create_needs_its_directory_as_read():
+    missing = LoopFileState("/tmp/nowhere/d", parent_exists=False)
+    with pytest.raises(ModuleError, match="data_file: directory /tmp/nowhere does not exist"):
+        plan_loop_file(LOOP_IO, "data_file", missing, 64 * MiB, "present")
