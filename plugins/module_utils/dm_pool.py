@@ -19,6 +19,7 @@ import struct
 from ansible_collections.devmapper.storage.plugins.module_utils.dm_parsers import (
     parse_thin_pool_table,
 )
+from ansible_collections.devmapper.storage.plugins.module_utils.host.dm import metadata_path
 from ansible_collections.devmapper.storage.plugins.module_utils.runners import (
     Action,
     ModuleError,
@@ -190,7 +191,7 @@ def read_dm(io, params):
     current = io.dm.read_thin_pool(params["name"])
     if current is not None:
         current["users"] = sorted(io.dm.active_thins(current["devno"]))
-        current["metadata_path"] = "/dev/block/" + current["table"]["metadata_dev"]
+        current["metadata_path"] = metadata_path(current["table"])
         current["thin_ids"] = None
         if params["state"] in ("absent", "info"):
             try:

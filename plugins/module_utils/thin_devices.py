@@ -10,26 +10,36 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.devmapper.storage.plugins.module_utils.host.dm import thin_table
+from ansible_collections.devmapper.storage.plugins.module_utils.host.blkid import BlockDevices
+from ansible_collections.devmapper.storage.plugins.module_utils.host.dm import (
+    DeviceMapper,
+    metadata_path,
+    thin_table,
+)
 from ansible_collections.devmapper.storage.plugins.module_utils.runners import ModuleError
 from ansible_collections.devmapper.storage.plugins.module_utils.sizes import (
     parse_size,
     to_sectors,
     validate_thin_id,
 )
-from ansible_collections.devmapper.storage.plugins.module_utils.thinpool import ThinPoolIO
 
 
-class ThinDeviceIO(ThinPoolIO):
+class ThinDeviceIO(object):
+    """Reads of a pool's thin devices, and the dm runner of the plans that change them."""
+
+    def __init__(self, module):
+        self.module = module
+        self.dm = DeviceMapper(module)
+        self.block = BlockDevices(module)
+
     def read_pool(self, pool):
         current = self.dm.read_thin_pool(pool)
         if current is None:
             raise ModuleError("pool: no device-mapper pool named %s (for an LVM pool give "
                               "VG-POOL-tpool, e.g. docker-thinpool-tpool)" % pool)
-        metadata_path = "/dev/block/" + current["table"]["metadata_dev"]
         ids = None
         if current["status"].held_root is None:
-            ids = self.dm.thin_ids_in_metadata(pool, metadata_path)
+            ids = self.dm.thin_ids_in_metadata(pool, metadata_path(current["table"]))
         current["thin_ids"] = ids
         current["active"] = self.dm.active_thins(current["devno"])
         return current

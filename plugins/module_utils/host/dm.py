@@ -60,6 +60,11 @@ class PoolMessage(Action):
             raise
 
 
+def metadata_path(table):
+    """The metadata device of a pool (its parsed table) as a path: /dev/block/MAJOR:MINOR."""
+    return "/dev/block/" + table["metadata_dev"]
+
+
 def thin_table(sectors, pool_name, thin_id):
     """The table line of thin device ``thin_id`` of pool /dev/mapper/``pool_name``."""
     return "0 %d thin /dev/mapper/%s %d" % (sectors, pool_name, thin_id)
