@@ -61,9 +61,6 @@ class ThinPoolIO(object):
         self.lvremove = ToolRunner(module, "lvremove")
         self.dd = ToolRunner(module, "dd")
 
-    def has_tool(self, name):
-        return self.module.get_bin_path(name) is not None
-
     def read_vg(self, vg):
         return self.lvm.read_vg(vg, VG_FIELDS)
 
@@ -73,7 +70,7 @@ class ThinPoolIO(object):
     def read_lvm_pool(self, vg_name, name):
         vg = self.read_vg(vg_name)
         # LVM refuses to activate a pool without thin_check: the planner needs to know
-        thin_check = self.has_tool("thin_check")
+        thin_check = self.dm.thin_check_installed()
         if vg is None:
             return {"vg": None, "pool": None, "thin_lvs": [], "lvs": [],
                     "thin_check_installed": thin_check}

@@ -75,8 +75,8 @@ class DeviceMapper(object):
         self.module = module
         self.dmsetup = ToolRunner(module, DMSETUP)
 
-    def installed(self):
-        return self.module.get_bin_path(DMSETUP) is not None
+    def thin_check_installed(self):
+        return self.module.get_bin_path(THIN_CHECK) is not None
 
     # ---- reads ---------------------------------------------------------------------------------
     def exists(self, name):
@@ -136,7 +136,7 @@ class DeviceMapper(object):
 
     def check_metadata(self, metadata_dev):
         """Run thin_check on a metadata device (the pool must not be active)."""
-        if self.module.get_bin_path(THIN_CHECK) is None:
+        if not self.thin_check_installed():
             return "thin_check is not installed; metadata not checked"
         thin_check = ToolRunner(self.module, THIN_CHECK)
         rc, out, err = thin_check.run(["-q", metadata_dev], check=False)

@@ -45,11 +45,7 @@ def storage_of(info):
 
 class DockerCli(object):
     def __init__(self, module):
-        self.module = module
         self.docker = ToolRunner(module, DOCKER)
-
-    def installed(self):
-        return self.module.get_bin_path(DOCKER) is not None
 
     def info(self):
         """``docker info`` as JSON, or None when it fails or prints something else."""

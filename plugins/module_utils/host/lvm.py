@@ -63,13 +63,9 @@ class LvmReports(object):
     """Reads of LVM's metadata through lvs, vgs and pvs; nothing here changes the host."""
 
     def __init__(self, module):
-        self.module = module
         self.lvs_tool = ToolRunner(module, LVS)
         self.vgs_tool = ToolRunner(module, VGS)
         self.pvs_tool = ToolRunner(module, PVS)
-
-    def installed(self):
-        return self.module.get_bin_path(LVS) is not None
 
     def lv_report(self, fields, names, all_lvs=False, check=True):
         """(rc, rows, stderr) of ``lvs`` for LVs or VGs ``names``. With check=False a name that

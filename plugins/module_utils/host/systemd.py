@@ -29,11 +29,7 @@ def parse_show(text, units):
 
 class Systemd(object):
     def __init__(self, module):
-        self.module = module
         self.systemctl = ToolRunner(module, SYSTEMCTL)
-
-    def installed(self):
-        return self.module.get_bin_path(SYSTEMCTL) is not None
 
     def show(self, units, properties):
         """{unit: {property: value}} of ``units`` (see ``parse_show``)."""
