@@ -126,11 +126,11 @@ def run_module(module):
                       functools.partial(plan_read_device, io, params, sectors), reread=False)
     actions = list(device.actions)
     if params["state"] == "present":
+        grew = device.decided[0]
         active = device_active_now(module, params, device.before["pool"])
-        actions += converge(module, functools.partial(read_filesystem, io.block,
-                                                      "/dev/mapper/" + params["name"], active),
-                            functools.partial(plan_found_filesystem, FilesystemTools(module),
-                                              params, device.decided[0]), reread=False).actions
+        read = functools.partial(read_filesystem, io.block, "/dev/mapper/" + params["name"], active)
+        plan = functools.partial(plan_found_filesystem, FilesystemTools(module), params, grew)
+        actions += converge(module, read, plan, reread=False).actions
     result = outcome(actions, **device_report(io, params, sectors))
     if module._diff:
         result["diff"] = {"before": device.before["view"],
