@@ -6,10 +6,12 @@ A test that asks for a guest and cannot get one fails (the fixture raises); noth
 import json
 import os
 import subprocess
+import time
 import uuid
 
 import pytest
 
+from testhost import cleanup
 from testhost import lab as lab_mod
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -83,31 +85,125 @@ def lab():
     name = "pt-" + uuid.uuid4().hex[:8]
     the_lab = lab_mod.Lab(name)
     yield the_lab
-    lab_mod.down(name)
+    cleanup.down(name)
 
 
-@pytest.fixture(scope="session")
-def guest(lab):
-    """A guest shared by the whole session (disks /dev/ubdb 2G, /dev/ubdc 1G): tests that use it
-    must leave its disks as they found them."""
-    lab.up([{"name": "shared", "disks": ["2G", "1G"]}])
-    return GuestHandle(lab, "shared")
+# The Debian releases test hosts run, with what a guest of each must report: tests that depend on
+# the release run on each (``@EVERY_RELEASE``; the release is in the test id) and check that their
+# guest really is that release.
+RELEASES = {"bullseye": ("11.", "2.03.11"), "bookworm": ("12.", "2.03.16"),
+            "trixie": ("13.", "2.03.31")}
+EVERY_RELEASE = pytest.mark.parametrize("release", sorted(RELEASES), indirect=True)
 
 
 @pytest.fixture
-def fresh_guest(lab, request):
-    """A guest of the test's own, with fresh sparse disks, removed after the test.
+def release(request):
+    """The Debian release of the test's guests: the test's parameter, or bookworm."""
+    return getattr(request, "param", "bookworm")
+
+
+def assert_release(handle, release):
+    """The guest runs the release it was asked for (Debian version and LVM version)."""
+    debian, lvm = handle.out("cat /etc/debian_version; lvm version | head -1").splitlines()[:2]
+    want_debian, want_lvm = RELEASES[release]
+    assert debian.startswith(want_debian), (handle.name, release, debian)
+    assert lvm.split()[2].startswith(want_lvm + "("), (handle.name, release, lvm)
+
+
+@pytest.fixture(scope="session")
+def shared_guests(lab):
+    """Guests shared by the whole session, one per release, booted when first asked for."""
+    def get(release):
+        name = "shared-" + release
+        if name not in lab.guests:
+            lab.up([{"name": name, "disks": ["2G", "1G"], "suite": release}])
+        return GuestHandle(lab, name)
+    return get
+
+
+@pytest.fixture
+def guest(shared_guests, release):
+    """A guest shared by the whole session (disks /dev/ubdb 2G, /dev/ubdc 1G): tests that use it
+    must leave its disks as they found them."""
+    handle = shared_guests(release)
+    assert_release(handle, release)
+    return handle
+
+
+def disk_sizes(request):
+    marker = request.node.get_closest_marker("disks")
+    return list(marker.args) if marker else ["2G"]
+
+
+@pytest.fixture
+def fresh_guest(lab, request, release):
+    """A guest of the test's own, with fresh sparse disks, removed after the test: for tests that
+    reboot it or change more than disks, device-mapper, loop devices and LVM.
 
     Disk sizes come from ``@pytest.mark.disks("4G", "1G")`` (default: one 2G disk)."""
-    marker = request.node.get_closest_marker("disks")
-    disks = list(marker.args) if marker else ["2G"]
     name = "t" + uuid.uuid4().hex[:6]
     try:
-        lab.up([{"name": name, "disks": disks}])
-        yield GuestHandle(lab, name)
+        lab.up([{"name": name, "disks": disk_sizes(request), "suite": release}])
+        handle = GuestHandle(lab, name)
+        assert_release(handle, release)
+        yield handle
     finally:
         if name in lab.guests:
             lab.remove_guest(lab.guests[name])
+
+
+# What a test on fresh_disks may leave behind, and how it is taken away: mounts of its disks,
+# device-mapper and loop devices, LVM (metadata backups, profiles, hints) and new entries in the
+# directories below. The guest is kept for the next test only if all of it is gone.
+SCRATCH_DIRS = "/var/lib /var/tmp /mnt /tmp /root /etc/lvm/profile /etc/lvm/backup /etc/lvm/archive"
+REMEMBER = "mkdir -p /run/th %s && for d in %s; do ls -1A $d > /run/th/$(echo $d | tr / _); done" % (
+    SCRATCH_DIRS,
+    SCRATCH_DIRS)
+CLEAN_UP = r"""set -u
+findmnt -rn -o SOURCE,TARGET | awk '$1 ~ "^/dev/(mapper/|dm-|loop|ubd[b-p])" {print $2}'     | sort -r | while read -r m; do umount "$m"; done
+vgchange -q -an --devicesfile "" >/dev/null 2>&1
+dmsetup remove_all
+losetup -D
+for d in %s; do
+    ls -1A $d | comm -13 /run/th/$(echo $d | tr / _) - | while read -r e; do rm -rf "$d/$e"; done
+done
+rm -f /run/lvm/hints
+test -z "$(dmsetup ls | grep -v '^No devices found')" && test -z "$(losetup -a)"     && ! findmnt -rn -o SOURCE | grep -Eq '^/dev/(mapper/|dm-|loop|ubd[b-p])'
+""" % SCRATCH_DIRS
+
+
+@pytest.fixture(scope="session")
+def disk_hosts(lab):
+    """Long-lived guests, one per release, into which fresh_disks plugs each test's disks."""
+    def get(release):
+        name = "disks-" + release
+        if name not in lab.guests:
+            lab.up([{"name": name, "disks": [], "suite": release}])
+        return GuestHandle(lab, name)
+    return get
+
+
+@pytest.fixture
+def fresh_disks(lab, disk_hosts, request, release):
+    """Fresh sparse disks (/dev/ubdb, /dev/ubdc, ... as ``@pytest.mark.disks`` sizes them) on a
+    guest that lives across tests, for tests that only use their disks, device-mapper, loop
+    devices, LVM and files in SCRATCH_DIRS: no boot per test. Afterwards everything is taken
+    down and the disks are unplugged; a guest that does not come back clean is removed, and the
+    next test boots another."""
+    handle = disk_hosts(release)
+    devices = lab.plug_disks(lab.guest(handle.name), disk_sizes(request),
+                             tag=uuid.uuid4().hex[:6])
+    handle.sh(REMEMBER + " && udevadm settle")
+    assert_release(handle, release)
+    try:
+        yield handle
+    finally:
+        try:
+            handle.sh(CLEAN_UP, timeout=120)
+            lab.unplug_disks(lab.guest(handle.name), devices)
+        except (AssertionError, lab_mod.LabError) as exc:
+            print("fresh_disks: %s not clean after the test, removed: %s" % (handle.name, exc))
+            lab.remove_guest(lab.guest(handle.name))
 
 
 def run_playbook(inventory, playbook, limit=None, check=False, diff=False, extra_vars=None):
@@ -142,6 +238,17 @@ def pytest_terminal_summary(terminalreporter):
     """What long tests report of their coverage (the migration fault test's injection points),
     printed before pytest's closing line so that the line stays last."""
     report_dir = os.path.join(REPO, ".test-reports")
+    if TIMELINE and SESSION_START[0]:
+        os.makedirs(report_dir, exist_ok=True)
+        with open(os.path.join(report_dir, "durations.json"), "w") as handle:
+            json.dump(TIMELINE, handle, indent=1, sort_keys=True)
+        wall = time.time() - SESSION_START[0]
+        terminalreporter.write_sep("-", "wall time %d min %02d s; the ten slowest tests"
+                                   % (wall // 60, wall % 60))
+        slowest = sorted(TIMELINE.items(), key=lambda item: -item[1]["seconds"])[:10]
+        for nodeid, entry in slowest:
+            terminalreporter.write_line("%7.1f s  %-4s %s" % (entry["seconds"], entry["worker"] or "",
+                                                              nodeid))
     if not os.path.isdir(report_dir):
         return
     for name in sorted(os.listdir(report_dir)):
@@ -149,3 +256,67 @@ def pytest_terminal_summary(terminalreporter):
             with open(os.path.join(report_dir, name)) as handle:
                 terminalreporter.write_sep("-", "report: %s" % name)
                 terminalreporter.write(handle.read())
+
+
+# ---- longest first ------------------------------------------------------------------------------
+# scripts/test runs xdist's `load` scheduler with one test sent at a time; a worker always holds
+# two, the one it runs and the next. Long tests go first, longest first, each followed by a quick
+# one, so that the test a worker holds next is a quick one and every long test starts on the
+# first worker that comes free. The seconds come from earlier runs (tests/durations.json); a test
+# not in it counts as NEW_TEST_SECONDS.
+DURATIONS = os.path.join(REPO, "tests", "durations.json")
+NEW_TEST_SECONDS = 120.0
+QUICK_SECONDS = 5.0
+
+
+def expected_seconds(item, known):
+    if item.nodeid in known:
+        return known[item.nodeid]
+    base = item.nodeid.split("[")[0]
+    same_function = [v for k, v in known.items() if k.split("[")[0] == base]
+    if same_function:
+        return max(same_function)
+    return NEW_TEST_SECONDS if "/integration/" in item.nodeid or "/gates/" in item.nodeid else 0.0
+
+
+def pytest_collection_modifyitems(items):
+    known = {}
+    if os.path.exists(DURATIONS):
+        with open(DURATIONS) as handle:
+            known = json.load(handle)
+    seconds = dict((item.nodeid, expected_seconds(item, known)) for item in items)
+    ranked = sorted(items, key=lambda item: -seconds[item.nodeid])
+    long_ones = [i for i in ranked if seconds[i.nodeid] > QUICK_SECONDS]
+    quick = [i for i in ranked if seconds[i.nodeid] <= QUICK_SECONDS][::-1]
+    ordered = []
+    for item in long_ones:
+        ordered.append(item)
+        if quick:
+            ordered.append(quick.pop(0))
+    items[:] = ordered + quick
+
+
+# ---- where the suite's time goes ---------------------------------------------------------------
+# Each test's setup + call + teardown seconds, its start and end and the xdist worker that ran it,
+# recorded on the controller; printed as the wall time and the ten slowest at the end of every run
+# and written to .test-reports/durations.json (tests/durations.json orders the next runs from it).
+TIMELINE = {}
+SESSION_START = [None]
+
+
+def pytest_sessionstart(session):
+    SESSION_START[0] = time.time()
+
+
+def pytest_runtest_logreport(report):
+    entry = TIMELINE.setdefault(report.nodeid, {"seconds": 0.0, "start": report.start,
+                                                "stop": report.stop, "worker": None,
+                                                "outcome": "passed"})
+    entry["seconds"] += report.duration
+    entry["start"] = min(entry["start"], report.start)
+    entry["stop"] = max(entry["stop"], report.stop)
+    node = getattr(report, "node", None)
+    if node is not None:
+        entry["worker"] = node.gateway.id
+    if report.outcome != "passed":
+        entry["outcome"] = report.outcome

@@ -239,6 +239,19 @@ def parse_lvm_report(text, kind):
     return rows
 
 
+def lvm_not_found(stdout, stderr):
+    """Whether an LVM JSON report that failed said its VG/LV does not exist: lvm2 up to 2.03.16
+    says so on stderr, 2.03.31 (trixie) only in the report's own ``log`` on stdout."""
+    if "not found" in stderr:
+        return True
+    try:
+        document = json.loads(stdout)
+    except ValueError:
+        return False
+    return any(entry.get("log_type") == "error" and "not found" in entry.get("log_message", "")
+               for entry in document.get("log", []))
+
+
 def lvm_int(value):
     """An LVM number printed with ``--units b --nosuffix`` (empty when not applicable)."""
     if value in (None, ""):

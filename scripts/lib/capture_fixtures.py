@@ -17,6 +17,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(REPO, "tools", "testhost"))
 
+from testhost import cleanup  # noqa: E402
 from testhost import lab as lab_mod  # noqa: E402
 
 OUT = os.path.join(REPO, "tests", "unit", "fixtures")
@@ -172,7 +173,7 @@ def main():
     if unknown:
         parser.error("unknown states: %s (known: %s)" % (", ".join(sorted(unknown)),
                                                          ", ".join(ORDER)))
-    lab_mod.down(LAB)
+    cleanup.down(LAB)
     lab = lab_mod.Lab(LAB)
     try:
         lab.up([{"name": "fx", "disks": ["2G", "1G"]}])
@@ -188,7 +189,7 @@ def main():
                     lab.run(guest, cmd, check=True, timeout=300)
     finally:
         if not args.keep:
-            lab_mod.down(LAB)
+            cleanup.down(LAB)
     return 0
 
 

@@ -4,6 +4,11 @@ under a mounted thin device, re-creation over existing metadata, removal)."""
 
 import pytest
 
+from conftest import EVERY_RELEASE
+
+# LVM, loop devices and filesystems differ between releases: every test here runs on each.
+pytestmark = EVERY_RELEASE
+
 MiB = 1 << 20
 POOL = "devmapper.storage.dm_thinpool"
 LOOPS = "devmapper.storage.loop_pool"
@@ -39,8 +44,8 @@ def refused(guest, module, args, message):
 
 
 @pytest.mark.disks("2G", "1G")
-def test_lvm_pool_runbook_create_grow_after_vgextend_reactivate_remove(fresh_guest):
-    g = fresh_guest
+def test_lvm_pool_runbook_create_grow_after_vgextend_reactivate_remove(fresh_disks):
+    g = fresh_disks
     g.sh("pvcreate -q /dev/ubdb && vgcreate -q docker /dev/ubdb")
     args = {"vg": "docker", "name": "thinpool"}
     made = four_ways(g, POOL, args)
@@ -83,8 +88,8 @@ def test_lvm_pool_runbook_create_grow_after_vgextend_reactivate_remove(fresh_gue
 
 
 @pytest.mark.disks("1G")
-def test_loop_pool_grows_online_under_a_mounted_thin_device_and_comes_back(fresh_guest):
-    g = fresh_guest
+def test_loop_pool_grows_online_under_a_mounted_thin_device_and_comes_back(fresh_disks):
+    g = fresh_disks
     g.sh("mkdir -p /var/lib/lp && modprobe dm_thin_pool")
     files = {"data_file": "/var/lib/lp/data", "metadata_file": "/var/lib/lp/meta"}
     loops = g.module(LOOPS, dict(files, data_size="256M", metadata_size="16M"))
@@ -139,8 +144,8 @@ def test_loop_pool_grows_online_under_a_mounted_thin_device_and_comes_back(fresh
 
 
 @pytest.mark.disks("256M", "64M")
-def test_raw_pool_refuses_devices_with_data(fresh_guest):
-    g = fresh_guest
+def test_raw_pool_refuses_devices_with_data(fresh_disks):
+    g = fresh_disks
     g.sh("modprobe dm_thin_pool && mkfs.ext4 -q /dev/ubdc && mkfs.ext4 -q /dev/ubdb")
     args = {"backend": "dm", "name": "raw", "data_device": "/dev/ubdb",
             "metadata_device": "/dev/ubdc"}
@@ -157,8 +162,8 @@ def test_raw_pool_refuses_devices_with_data(fresh_guest):
 
 
 @pytest.mark.disks("1G")
-def test_existing_lvs_converted_into_a_pool_with_force(fresh_guest):
-    g = fresh_guest
+def test_existing_lvs_converted_into_a_pool_with_force(fresh_disks):
+    g = fresh_disks
     g.sh("pvcreate -q /dev/ubdb && vgcreate -q docker /dev/ubdb && "
          "lvcreate -q -y -n thinpool -l 80%VG docker && lvcreate -q -y -n thinpoolmeta -l 2%VG docker")
     args = {"vg": "docker", "name": "thinpool", "metadata_lv": "thinpoolmeta"}

@@ -5,6 +5,11 @@ import uuid
 
 import pytest
 
+from conftest import EVERY_RELEASE
+
+# LVM, loop devices and filesystems differ between releases: every test here runs on each.
+pytestmark = EVERY_RELEASE
+
 MiB = 1 << 20
 
 

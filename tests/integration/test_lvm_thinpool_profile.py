@@ -6,6 +6,11 @@ import time
 
 import pytest
 
+from conftest import EVERY_RELEASE
+
+# LVM, loop devices and filesystems differ between releases: every test here runs on each.
+pytestmark = EVERY_RELEASE
+
 PROFILE = "devmapper.storage.lvm_thinpool_profile"
 MiB = 1 << 20
 
@@ -30,8 +35,8 @@ def four_ways(guest, args):
 
 
 @pytest.mark.disks("2G")
-def test_profile_attached_monitored_and_autoextend_happens(fresh_guest):
-    g = fresh_guest
+def test_profile_attached_monitored_and_autoextend_happens(fresh_disks):
+    g = fresh_disks
     g.sh("pvcreate -q /dev/ubdb && vgcreate -q docker /dev/ubdb")
     made = g.module("devmapper.storage.dm_thinpool",
                     {"vg": "docker", "data_size": "200M", "metadata_size": "8M"})

@@ -4,6 +4,11 @@ force wipes; an orphan PV is taken as it is."""
 
 import pytest
 
+from conftest import EVERY_RELEASE
+
+# LVM, loop devices and filesystems differ between releases: every test here runs on each.
+pytestmark = EVERY_RELEASE
+
 VG = "devmapper.storage.lvm_volume_group"
 MBR = ("python3 -c \"import struct; f=open('/dev/ubdd','r+b'); f.seek(446); "
        "f.write(struct.pack('<BBBBBBBBII', 0, 0, 2, 0, 0x83, 0, 0, 0, 2048, 4096)); "
@@ -17,8 +22,8 @@ def state_of(guest):
 
 
 @pytest.mark.disks("1G", "1G", "512M")
-def test_vg_made_four_ways_then_grown_by_a_third_disk(fresh_guest):
-    g = fresh_guest
+def test_vg_made_four_ways_then_grown_by_a_third_disk(fresh_disks):
+    g = fresh_disks
     args = {"vg": "docker", "devices": ["/dev/ubdb", "/dev/ubdc"]}
     untouched = state_of(g)
     check = g.module(VG, args, check=True, diff=True)
@@ -46,8 +51,8 @@ def test_vg_made_four_ways_then_grown_by_a_third_disk(fresh_guest):
 
 
 @pytest.mark.disks("1G", "1G", "512M")
-def test_refusals_touch_nothing_and_force_wipes(fresh_guest):
-    g = fresh_guest
+def test_refusals_touch_nothing_and_force_wipes(fresh_disks):
+    g = fresh_disks
     g.sh("mkfs.xfs -q -f /dev/ubdb && vgcreate -q other /dev/ubdc")
     cases = [
         ("/dev/ubdb", "carries xfs filesystem"),

@@ -4,6 +4,11 @@ the snapshot, the kernel's refusals as sentences, deletion only with force."""
 
 import pytest
 
+from conftest import EVERY_RELEASE
+
+# LVM, loop devices and filesystems differ between releases: every test here runs on each.
+pytestmark = EVERY_RELEASE
+
 MiB = 1 << 20
 BASE = "devmapper.storage.dm_base_device"
 SNAP = "devmapper.storage.dm_snapshot"
@@ -38,8 +43,8 @@ def refused(g, module, args, message):
 
 @pytest.mark.parametrize("fs_type", ["xfs", "ext4"])
 @pytest.mark.disks("64M")
-def test_base_device_and_snapshots(fresh_guest, fs_type):
-    g = fresh_guest
+def test_base_device_and_snapshots(fresh_disks, fs_type):
+    g = fresh_disks
     g.sh("mkdir -p /var/lib/tp && modprobe dm_thin_pool")
     loops = g.module("devmapper.storage.loop_pool",
                      {"data_file": "/var/lib/tp/data", "metadata_file": "/var/lib/tp/meta",

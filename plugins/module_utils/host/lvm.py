@@ -15,6 +15,7 @@ __metaclass__ = type
 
 from ansible_collections.devmapper.storage.plugins.module_utils.dm_parsers import (
     lvm_int,
+    lvm_not_found,
     parse_lvm_report,
 )
 from ansible_collections.devmapper.storage.plugins.module_utils.runners import (
@@ -78,7 +79,7 @@ class LvmReports(object):
         """The summary of VG ``name`` (see ``vg_summary``), or None when there is no such VG."""
         rc, out, err = self.vgs_tool.run(REPORT_OPTIONS + ["-o", fields, name], check=False)
         if rc != 0:
-            if "not found" in err:
+            if lvm_not_found(out, err):
                 return None
             raise CommandError(self.vgs_tool.argv([name]), rc, out, err)
         return parse_vg(out)

@@ -1,8 +1,12 @@
 """testhost: real-kernel test hosts (user-mode Linux guests) for devmapper.storage.
 
-  testhost image build                     build (once) and cache the guest image
+  testhost image build [--suite S|all]     build (once) and cache a release's guest image
   testhost up [-l LAB] -n 3 -d 4G -d 1G    boot guests g1..g3, each with two sparse disks
   testhost up -g web:4G,1G -g db:8G@direct boot named guests (disks, then @groups)
+  testhost up -g old:2G%bullseye -g new:2G%trixie+devicesfile
+                                           ... of a Debian release (bullseye, bookworm, trixie;
+                                           default bookworm), optionally with LVM's devices
+                                           file on as RHEL 9 ships it
   testhost status | inventory              what runs; path of the Ansible inventory
   testhost exec GUEST -- CMD...            run a command in a guest (exit code passed on)
   testhost ssh GUEST                       interactive shell
@@ -11,46 +15,68 @@
 """
 
 import argparse
+import concurrent.futures
 import json
 import os
 import subprocess
 import sys
 
+from . import cleanup
 from . import image
+from . import procs
 from . import lab as lab_mod
 
 DEFAULT_LAB = "lab"
 
 
 def parse_guest_spec(text, mem):
-    """``NAME[:SIZE,SIZE...][@GROUP,GROUP...]``"""
+    """``NAME[:SIZE,SIZE...][@GROUP,GROUP...][%SUITE[+devicesfile]]``"""
     groups = []
+    suite, devicesfile = image.DEFAULT_SUITE, False
+    if "%" in text:
+        text, suite_text = text.split("%", 1)
+        suite, _, option = suite_text.partition("+")
+        if option not in ("", "devicesfile"):
+            raise lab_mod.LabError("unknown guest option %r in %r: the only one is +devicesfile"
+                                   % (option, suite_text))
+        devicesfile = option == "devicesfile"
+        image.check_suite(suite)
     if "@" in text:
         text, group_text = text.split("@", 1)
         groups = [g for g in group_text.split(",") if g]
     name, _, disk_text = text.partition(":")
     disks = [d for d in disk_text.split(",") if d]
-    return {"name": name, "disks": disks, "mem": mem, "groups": groups}
+    return {"name": name, "disks": disks, "mem": mem, "groups": groups, "suite": suite,
+            "lvm_devicesfile": devicesfile}
 
 
 def _specs(args):
     specs = [parse_guest_spec(text, args.mem) for text in args.guest or []]
     for number in range(1, (args.count or 0) + 1):
         specs.append({"name": "g%d" % number, "disks": list(args.disk or []), "mem": args.mem,
-                      "groups": list(args.group or [])})
+                      "groups": list(args.group or []), "suite": args.suite,
+                      "lvm_devicesfile": args.lvm_devicesfile})
     if not specs:
         raise lab_mod.LabError("say which guests to boot: -n COUNT or -g NAME[:DISKS]")
     return specs
 
 
 def cmd_image(args):
-    if args.action == "build":
-        img = image.build(force=args.force)
-        print(img.directory)
-    elif args.action == "path":
-        print(image.current().directory)
-    elif args.action == "hash":
-        print(image.recipe_hash())
+    suites = image.SUITES if args.suite == "all" else [image.check_suite(args.suite)]
+    if args.action == "build" and len(suites) > 1:
+        # debootstrap waits on the mirror and dpkg more than on the cores: build side by side.
+        with concurrent.futures.ThreadPoolExecutor(len(suites)) as pool:
+            for img in pool.map(lambda suite: image.build(suite, force=args.force), suites):
+                print(img.directory)
+        return 0
+    for suite in suites:
+        if args.action == "build":
+            print(image.build(suite, force=args.force).directory)
+        elif args.action == "path":
+            print(image.current(suite).directory)
+        elif args.action == "hash":
+            print("%s %s" % (suite, image.recipe_hash(suite=suite)) if len(suites) > 1
+                  else image.recipe_hash(suite=suite))
     return 0
 
 
@@ -60,7 +86,7 @@ def cmd_up(args):
         ready = lab.up(_specs(args), timeout=args.timeout)
     except BaseException:
         if args.down_on_failure:
-            lab_mod.down(args.lab)
+            cleanup.down(args.lab)
         raise
     for name, seconds in sorted(ready.items()):
         print("testhost: %s ssh-ready %.1f s after boot" % (name, seconds))
@@ -69,9 +95,9 @@ def cmd_up(args):
 
 
 def cmd_down(args):
-    names = lab_mod.all_labs() if args.all else [args.lab]
+    names = cleanup.all_labs() if args.all else [args.lab]
     for name in names:
-        for item in lab_mod.down(name):
+        for item in cleanup.down(name):
             print("testhost: %s: removed %s" % (name, item))
     return 0
 
@@ -88,9 +114,11 @@ def cmd_status(args):
         return 0
     for row in rows:
         disks = ",".join("%s=%dM" % (d["device"], d["size"] >> 20) for d in row["disks"])
-        print("%-10s %-8s pid=%-8s %s ssh=127.0.0.1:%s boot=%ss disks=%s groups=%s" % (
-            row["name"], "running" if row["running"] else "stopped", row["pid"], row["address"],
-            row["ssh_port"], row["boot_seconds"], disks or "-", ",".join(row["groups"]) or "-"))
+        release = row["suite"] + ("+devicesfile" if row["lvm_devicesfile"] else "")
+        print("%-10s %-8s %-21s pid=%-8s %s ssh=127.0.0.1:%s boot=%ss disks=%s groups=%s" % (
+            row["name"], "running" if row["running"] else "stopped", release, row["pid"],
+            row["address"], row["ssh_port"], row["boot_seconds"], disks or "-",
+            ",".join(row["groups"]) or "-"))
     return 0
 
 
@@ -136,6 +164,8 @@ def build_parser():
 
     p = sub.add_parser("image", parents=[lab_opt], help="build or locate the guest image")
     p.add_argument("action", choices=["build", "path", "hash"])
+    p.add_argument("--suite", default=image.DEFAULT_SUITE,
+                   help="Debian release (%s) or all; default %%(default)s" % ", ".join(image.SUITES))
     p.add_argument("--force", action="store_true", help="rebuild even if cached")
     p.set_defaults(func=cmd_image)
 
@@ -146,6 +176,10 @@ def build_parser():
     p.add_argument("-g", "--guest", action="append",
                    help="NAME[:SIZE,...][@GROUP,...], repeatable")
     p.add_argument("-m", "--mem", default="1G", help="guest memory (default %(default)s)")
+    p.add_argument("--suite", default=image.DEFAULT_SUITE, choices=image.SUITES,
+                   help="Debian release of g1..gN (default %(default)s)")
+    p.add_argument("--lvm-devicesfile", action="store_true",
+                   help="g1..gN use LVM's devices file as RHEL 9 does (bookworm, trixie)")
     p.add_argument("--timeout", type=int, default=180, help="seconds to wait for ssh")
     p.add_argument("--down-on-failure", action="store_true",
                    help="remove the whole lab if any guest fails to come up")
@@ -190,6 +224,6 @@ def main(argv=None):
         args.command = args.command[1:]
     try:
         return args.func(args)
-    except (lab_mod.LabError, image.ImageError) as exc:
+    except (lab_mod.LabError, image.ImageError, procs.CommandError) as exc:
         sys.stderr.write("testhost: error: %s\n" % exc)
         return 1

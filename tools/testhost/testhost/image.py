@@ -13,11 +13,15 @@ import time
 
 from . import paths
 
-SUITE = "bookworm"
+# Debian releases a guest can run. Every root boots on the machine's own user-mode Linux kernel
+# (Debian 12's, with its modules copied into the root): a release's own linux.uml links that
+# release's libc and need not run here, and one kernel keeps the releases comparable.
+SUITES = ("bullseye", "bookworm", "trixie")
+DEFAULT_SUITE = "bookworm"
 PACKAGES = (
     "systemd", "systemd-sysv", "udev", "lvm2", "dmeventd", "thin-provisioning-tools", "kmod",
-    "openssh-server", "python3", "xfsprogs", "e2fsprogs", "iproute2", "procps", "util-linux",
-    "docker.io", "containerd", "busybox-static",
+    "openssh-server", "openssh-sftp-server", "python3", "xfsprogs", "e2fsprogs", "iproute2",
+    "procps", "util-linux", "docker.io", "containerd", "busybox-static",
     # the apt module needs it; customize.sh keeps docker.io's .deb in a local repository so that
     # tests can remove Docker and have a role install it again without any network
     "python3-apt",
@@ -59,18 +63,25 @@ def debian_mirror():
     raise ImageError("cannot find a Debian mirror in /etc/apt/sources.list(.d)")
 
 
-def recipe():
+def check_suite(suite):
+    if suite not in SUITES:
+        raise ImageError("unknown release %r: one of %s" % (suite, ", ".join(SUITES)))
+    return suite
+
+
+def recipe(suite=DEFAULT_SUITE):
     """Everything that determines the image's content; a change to any of it means a rebuild."""
+    check_suite(suite)
     files = {}
     for name in sorted(os.listdir(GUEST_DIR)):
         with open(os.path.join(GUEST_DIR, name), "rb") as handle:
             files[name] = hashlib.sha256(handle.read()).hexdigest()
-    return {"suite": SUITE, "packages": list(PACKAGES), "size": IMAGE_SIZE,
+    return {"suite": suite, "packages": list(PACKAGES), "size": IMAGE_SIZE,
             "kernel": kernel_version(), "guest_files": files}
 
 
-def recipe_hash(rec=None):
-    text = json.dumps(rec or recipe(), sort_keys=True).encode()
+def recipe_hash(rec=None, suite=DEFAULT_SUITE):
+    text = json.dumps(rec or recipe(suite), sort_keys=True).encode()
     return hashlib.sha256(text).hexdigest()[:16]
 
 
@@ -80,18 +91,21 @@ class Image(object):
         self.base = os.path.join(directory, "base.img")
         self.key = os.path.join(directory, "id_ed25519")
         self.kernel_version = None
+        self.suite = None
         meta = os.path.join(directory, "recipe.json")
         if os.path.exists(meta):
             with open(meta) as handle:
-                self.kernel_version = json.load(handle)["kernel"]
+                rec = json.load(handle)
+            self.kernel_version = rec["kernel"]
+            self.suite = rec["suite"]
 
     @property
     def ready(self):
         return os.path.exists(self.base) and os.path.exists(self.key)
 
 
-def current():
-    return Image(os.path.join(paths.images_dir(), recipe_hash()))
+def current(suite=DEFAULT_SUITE):
+    return Image(os.path.join(paths.images_dir(), recipe_hash(suite=suite)))
 
 
 def _run(argv, log, **kwargs):
@@ -102,21 +116,23 @@ def _run(argv, log, **kwargs):
         raise ImageError("%s failed (rc=%d); see %s" % (" ".join(argv[:3]), proc.returncode, log.name))
 
 
-def build(force=False, out=sys.stderr):
-    """Return the cached image for the current recipe, building it first when absent."""
-    rec = recipe()
+def build(suite=DEFAULT_SUITE, force=False, out=sys.stderr):
+    """Return the cached image of a release's current recipe, building it first when absent."""
+    rec = recipe(suite)
     image = Image(os.path.join(paths.images_dir(), recipe_hash(rec)))
     if image.ready and not force:
         return image
     os.makedirs(paths.images_dir(), exist_ok=True)
-    with open(os.path.join(paths.images_dir(), ".lock"), "w") as lock:
+    # One build per release at a time; different releases build side by side.
+    with open(os.path.join(paths.images_dir(), ".lock-" + suite), "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if image.ready and not force:
             return image
         started = time.time()
         work = tempfile.mkdtemp(prefix="build-", dir=paths.images_dir())
         log_path = os.path.join(paths.images_dir(), "build-%s.log" % recipe_hash(rec))
-        out.write("testhost: building guest image %s (log: %s)\n" % (recipe_hash(rec), log_path))
+        out.write("testhost: building %s guest image %s (log: %s)\n" % (suite, recipe_hash(rec),
+                                                                     log_path))
         try:
             with open(log_path, "w") as log:
                 _build_into(work, rec, log)
@@ -127,23 +143,31 @@ def build(force=False, out=sys.stderr):
             shutil.rmtree(work, ignore_errors=True)
             raise
         out.write("testhost: image built in %.0f s\n" % (time.time() - started))
-        _prune(keep=image.directory)
+        _prune(keep=image.directory, suite=suite)
     return Image(image.directory)
 
 
-def _prune(keep):
-    """Remove images of older recipes that no lab still boots from."""
-    in_use = {keep}
+def images_in_use():
+    """Image directories that some lab's guests boot from (their copy-on-write layers need them)."""
+    in_use = set()
     labs = paths.labs_dir()
     for name in os.listdir(labs) if os.path.isdir(labs) else []:
         try:
             with open(os.path.join(labs, name, "state.json")) as handle:
-                in_use.add(json.load(handle).get("image"))
+                state = json.load(handle)
         except (OSError, ValueError):
             continue
+        in_use.update(g.get("image") for g in state.get("guests", []))
+    return in_use
+
+
+def _prune(keep, suite):
+    """Remove the same release's images of older recipes that no lab still boots from."""
+    in_use = images_in_use() | {keep}
     for name in os.listdir(paths.images_dir()):
         path = os.path.join(paths.images_dir(), name)
-        if os.path.isdir(path) and path not in in_use and not name.startswith("build-"):
+        if (os.path.isdir(path) and path not in in_use and not name.startswith("build-")
+                and Image(path).suite in (suite, None)):
             shutil.rmtree(path, ignore_errors=True)
 
 

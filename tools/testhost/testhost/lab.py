@@ -9,13 +9,15 @@ import json
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import time
 
+from . import access
 from . import image as image_mod
+from . import mconsole
 from . import paths
+from . import procs
 
 SUBNET = "10.77.0"          # each lab has its own namespace, so labs may reuse the same addresses
 BRIDGE = "br0"
@@ -23,6 +25,20 @@ NAME_RE = re.compile(r"^[a-z][a-z0-9-]{0,23}$")
 SIZE_RE = re.compile(r"^(\d+)([KMGT]?)$")
 UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
 DISK_LETTERS = "bcdefghijklmnop"     # ubda is the root
+
+
+# lvm2 gained the devices file in 2.03.12: bullseye's 2.03.11 has none.
+DEVICESFILE_SUITES = ("bookworm", "trixie")
+# LVM as RHEL 9 ships it: the devices file on, and a system.devices listing only what the
+# installer put there (here nothing: the root is not on LVM), so LVM ignores every disk that is
+# not added to it (pvcreate and vgcreate add theirs; `lvmdevices --adddev` adds by hand).
+DEVICESFILE_ON = r"""set -e
+sed -i 's/^\([[:space:]]*\)#* *use_devicesfile = [01]$/\1use_devicesfile = 1/' /etc/lvm/lvm.conf
+test "$(lvmconfig --typeconfig full devices/use_devicesfile)" = use_devicesfile=1
+mkdir -p /etc/lvm/devices
+test -s /etc/lvm/devices/system.devices || printf '%s\n' \
+    '# LVM uses devices listed in this file.' 'VERSION=1.1.1' > /etc/lvm/devices/system.devices
+"""
 
 
 class LabError(RuntimeError):
@@ -37,93 +53,30 @@ def parse_size(text):
     return int(match.group(1)) * UNITS[match.group(2)]
 
 
-def _check_name(kind, name):
+def check_name(kind, name):
     if not NAME_RE.match(name):
         raise LabError("bad %s name %r: lower-case letters, digits and '-', starting with a letter, "
                        "at most 24 characters" % (kind, name))
-
-
-def _sh(argv, check=True):
-    proc = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                          universal_newlines=True)
-    if check and proc.returncode != 0:
-        raise LabError("%s failed (rc=%d): %s" % (" ".join(argv), proc.returncode, proc.stderr.strip()))
-    return proc
-
-
-def _pids_matching(pattern):
-    """Pids of processes whose command line contains ``pattern`` (a NUL-joined argv substring)."""
-    found = []
-    needle = pattern.encode()
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open("/proc/%s/cmdline" % entry, "rb") as handle:
-                cmdline = handle.read()
-        except OSError:
-            continue
-        if needle in cmdline:
-            found.append(int(entry))
-    return found
-
-
-def _session_members(sid):
-    members = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open("/proc/%s/stat" % entry) as handle:
-                fields = handle.read().rsplit(")", 1)[1].split()
-        except (OSError, IndexError):
-            continue
-        if int(fields[3]) == sid:      # field 6 of stat: session id
-            members.append(int(entry))
-    return members
-
-
-def _kill_tree(pid):
-    """Kill a process started in a session of its own, with everything else in that session
-    (a UML guest is several host processes)."""
-    for member in set(_session_members(pid) + [pid]):
-        try:
-            os.kill(member, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-    deadline = time.time() + 10
-    while time.time() < deadline and (_alive(pid) or _session_members(pid)):
-        time.sleep(0.05)
-
-
-def _alive(pid):
-    if not pid:
-        return False
-    try:
-        with open("/proc/%d/stat" % pid) as handle:
-            state = handle.read().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    if state == "Z":
-        try:
-            os.waitpid(pid, os.WNOHANG)
-        except ChildProcessError:
-            pass
-        return False
-    return True
 
 
 class Guest(object):
     """One guest's record in the lab state."""
 
     FIELDS = ("name", "index", "address", "mem", "disks", "pid", "forwarder_pid", "port",
-              "groups", "boot_seconds")
+              "groups", "boot_seconds", "suite", "image", "lvm_devicesfile")
 
     def __init__(self, **kwargs):
         for field in self.FIELDS:
             setattr(self, field, kwargs.get(field))
         self.disks = self.disks or []
         self.groups = self.groups or []
+        self.suite = self.suite or image_mod.DEFAULT_SUITE
+        self.lvm_devicesfile = bool(self.lvm_devicesfile)
+
+    @property
+    def key(self):
+        """Each image has its own ssh key; a lab may hold guests of several releases."""
+        return os.path.join(self.image, "id_ed25519")
 
     def to_dict(self):
         return {field: getattr(self, field) for field in self.FIELDS}
@@ -131,17 +84,15 @@ class Guest(object):
 
 class Lab(object):
     def __init__(self, name):
-        _check_name("lab", name)
+        check_name("lab", name)
         self.name = name
         self.dir = paths.lab_dir(name)
         self.netns = "dmlab-" + name
         self.state_path = os.path.join(self.dir, "state.json")
         self.guests = {}
-        self.image_dir = None
         if os.path.exists(self.state_path):
             with open(self.state_path) as handle:
                 state = json.load(handle)
-            self.image_dir = state.get("image")
             for record in state.get("guests", []):
                 guest = Guest(**record)
                 self.guests[guest.name] = guest
@@ -151,7 +102,7 @@ class Lab(object):
         os.makedirs(self.dir, exist_ok=True)
         tmp = self.state_path + ".tmp"
         with open(tmp, "w") as handle:
-            json.dump({"lab": self.name, "netns": self.netns, "image": self.image_dir,
+            json.dump({"lab": self.name, "netns": self.netns,
                        "guests": [g.to_dict() for g in self.sorted_guests()]}, handle, indent=1)
         os.rename(tmp, self.state_path)
         self.write_access_files()
@@ -171,32 +122,34 @@ class Lab(object):
     def guest_dir(self, guest):
         return os.path.join(self.dir, guest.name)
 
-    @property
-    def key(self):
-        return os.path.join(self.image_dir, "id_ed25519")
-
     # ---- network -----------------------------------------------------------------------------
     def ensure_network(self):
         if not os.path.exists("/run/netns/" + self.netns):
-            _sh(["ip", "netns", "add", self.netns])
+            procs.sh(["ip", "netns", "add", self.netns])
         run = ["ip", "netns", "exec", self.netns]
-        _sh(run + ["ip", "link", "set", "lo", "up"])
-        if _sh(run + ["ip", "link", "show", BRIDGE], check=False).returncode != 0:
-            _sh(run + ["ip", "link", "add", BRIDGE, "type", "bridge"])
-            _sh(run + ["ip", "addr", "add", SUBNET + ".1/24", "dev", BRIDGE])
-        _sh(run + ["ip", "link", "set", BRIDGE, "up"])
+        procs.sh(run + ["ip", "link", "set", "lo", "up"])
+        if procs.sh(run + ["ip", "link", "show", BRIDGE], check=False).returncode != 0:
+            procs.sh(run + ["ip", "link", "add", BRIDGE, "type", "bridge"])
+            procs.sh(run + ["ip", "addr", "add", SUBNET + ".1/24", "dev", BRIDGE])
+        procs.sh(run + ["ip", "link", "set", BRIDGE, "up"])
 
     def ensure_tap(self, guest):
         run = ["ip", "netns", "exec", self.netns]
         tap = "tap%d" % guest.index
-        if _sh(run + ["ip", "link", "show", tap], check=False).returncode != 0:
-            _sh(run + ["ip", "tuntap", "add", "dev", tap, "mode", "tap"])
-        _sh(run + ["ip", "link", "set", tap, "master", BRIDGE, "up"])
+        if procs.sh(run + ["ip", "link", "show", tap], check=False).returncode != 0:
+            procs.sh(run + ["ip", "tuntap", "add", "dev", tap, "mode", "tap"])
+        procs.sh(run + ["ip", "link", "set", tap, "master", BRIDGE, "up"])
         return tap
 
     # ---- guests ------------------------------------------------------------------------------
-    def add_guest(self, name, disks, mem="1G", groups=()):
-        _check_name("guest", name)
+    def add_guest(self, name, disks, mem="1G", groups=(), suite=image_mod.DEFAULT_SUITE,
+                  lvm_devicesfile=False, image=None):
+        check_name("guest", name)
+        image_mod.check_suite(suite)
+        if lvm_devicesfile and suite not in DEVICESFILE_SUITES:
+            raise LabError("guest %s: the LVM devices file needs lvm2 2.03.12 or later, which %s "
+                           "does not have (releases with it: %s)"
+                           % (name, suite, ", ".join(DEVICESFILE_SUITES)))
         if name in self.guests:
             return self.guests[name]
         if len(disks) > len(DISK_LETTERS):
@@ -207,7 +160,8 @@ class Lab(object):
         if index > 250:
             raise LabError("a lab holds at most 240 guests")
         guest = Guest(name=name, index=index, address="%s.%d" % (SUBNET, index), mem=mem,
-                      groups=list(groups))
+                      groups=list(groups), suite=suite, image=image,
+                      lvm_devicesfile=lvm_devicesfile)
         os.makedirs(self.guest_dir(guest), exist_ok=True)
         for letter, size in zip(DISK_LETTERS, sizes):
             path = os.path.join(self.guest_dir(guest), "disk-%s.img" % letter)
@@ -217,11 +171,49 @@ class Lab(object):
         self.guests[name] = guest
         return guest
 
+    def plug_disks(self, guest, sizes, tag):
+        """Give a running guest new sparse disks at its first free device letters, through UML's
+        management console; returns their devices. They are in the guest's record, so a reboot
+        keeps them."""
+        used = {d["device"] for d in guest.disks}
+        letters = [x for x in DISK_LETTERS if "/dev/ubd" + x not in used]
+        if len(sizes) > len(letters):
+            raise LabError("guest %s has no free device letters for %d more disks"
+                           % (guest.name, len(sizes)))
+        devices = []
+        for letter, size in zip(letters, [parse_size(s) for s in sizes]):
+            path = os.path.join(self.guest_dir(guest), "disk-%s-%s.img" % (tag, letter))
+            with open(path, "wb") as handle:
+                handle.truncate(size)
+            try:
+                mconsole.command(self.console(guest), "config ubd%s=%s" % (letter, path))
+            except mconsole.ConsoleError as exc:
+                os.unlink(path)
+                raise LabError("guest %s: cannot add a disk: %s" % (guest.name, exc))
+            guest.disks.append({"device": "/dev/ubd" + letter, "path": path, "size": size})
+            devices.append("/dev/ubd" + letter)
+        self.save()
+        return devices
+
+    def unplug_disks(self, guest, devices):
+        """Take disks out of a running guest (they must not be in use) and delete their files."""
+        for disk in [d for d in guest.disks if d["device"] in devices]:
+            try:
+                mconsole.command(self.console(guest), "remove " + disk["device"][len("/dev/"):])
+            except mconsole.ConsoleError as exc:
+                raise LabError("guest %s: cannot remove %s: %s" % (guest.name, disk["device"], exc))
+            guest.disks.remove(disk)
+            os.unlink(disk["path"])
+        self.save()
+
+    def console(self, guest):
+        return os.path.join(self.dir, "uml", self.umid(guest), "mconsole")
+
     def boot(self, guest):
         """Start the guest's kernel; returns at once (see wait_ready)."""
-        if guest.pid and _alive(guest.pid):
+        if guest.pid and procs.alive(guest.pid):
             return
-        img = image_mod.Image(self.image_dir)
+        img = image_mod.Image(guest.image)
         tap = self.ensure_tap(guest)
         gdir = self.guest_dir(guest)
         uml_dir = os.path.join(self.dir, "uml")
@@ -250,7 +242,7 @@ class Lab(object):
         self.save()
 
     def ensure_forwarder(self, guest):
-        if guest.forwarder_pid and _alive(guest.forwarder_pid):
+        if guest.forwarder_pid and procs.alive(guest.forwarder_pid):
             return
         ports_file = os.path.join(self.guest_dir(guest), "port.json")
         if os.path.exists(ports_file):
@@ -276,7 +268,7 @@ class Lab(object):
         guest.forwarder_pid = proc.pid
 
     def ssh_argv(self, guest, command=None, tty=False, timeout=10):
-        argv = ["ssh", "-i", self.key, "-p", str(guest.port), "-l", "root",
+        argv = ["ssh", "-i", guest.key, "-p", str(guest.port), "-l", "root",
                 "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
                 "-o", "LogLevel=ERROR", "-o", "BatchMode=yes", "-o", "IdentitiesOnly=yes",
                 "-o", "ConnectTimeout=%d" % timeout, "-o", "ServerAliveInterval=5",
@@ -301,26 +293,26 @@ class Lab(object):
         """Wait until every guest answers ssh; records and returns boot-to-ssh-ready seconds."""
         pending = {g.name: g for g in guests}
         deadline = time.time() + timeout
-        procs = {}
+        probes = {}
         while pending:
             for name, guest in list(pending.items()):
-                if not _alive(guest.pid):
+                if not procs.alive(guest.pid):
                     raise LabError("guest %s exited during boot; see %s" % (
                         name, os.path.join(self.guest_dir(guest), "console.log")))
-                proc = procs.get(name)
+                proc = probes.get(name)
                 if proc is None:
-                    procs[name] = subprocess.Popen(self.ssh_argv(guest, "true", timeout=3),
+                    probes[name] = subprocess.Popen(self.ssh_argv(guest, "true", timeout=3),
                                                    stdout=subprocess.DEVNULL,
                                                    stderr=subprocess.DEVNULL)
                     continue
                 if proc.poll() is None:
                     continue
-                del procs[name]
+                del probes[name]
                 if proc.returncode == 0:
                     guest.boot_seconds = round(time.time() - guest.boot_started, 1)
                     del pending[name]
             if pending and time.time() > deadline:
-                for proc in procs.values():
+                for proc in probes.values():
                     proc.kill()
                 raise LabError("guests not reachable by ssh after %d s: %s (consoles: %s)" % (
                     timeout, ", ".join(sorted(pending)), os.path.join(self.dir, "*/console.log")))
@@ -330,23 +322,23 @@ class Lab(object):
 
     def stop_guest(self, guest, clean=True, timeout=60):
         """Power the guest off: cleanly through systemd, or by killing it (a power cut)."""
-        if clean and _alive(guest.pid):
+        if clean and procs.alive(guest.pid):
             self.run(guest, "systemctl poweroff --no-block", timeout=30)
             deadline = time.time() + timeout
-            while _alive(guest.pid) and time.time() < deadline:
+            while procs.alive(guest.pid) and time.time() < deadline:
                 time.sleep(0.2)
         if guest.pid:
-            _kill_tree(guest.pid)
+            procs.kill_tree(guest.pid)
         guest.pid = None
         self.save()
 
     def remove_guest(self, guest):
         """Power a guest off and delete it with its disks, tap and forwarder."""
         if guest.pid:
-            _kill_tree(guest.pid)
-        if guest.forwarder_pid and _alive(guest.forwarder_pid):
-            _kill_tree(guest.forwarder_pid)
-        _sh(["ip", "netns", "exec", self.netns, "ip", "link", "del", "tap%d" % guest.index],
+            procs.kill_tree(guest.pid)
+        if guest.forwarder_pid and procs.alive(guest.forwarder_pid):
+            procs.kill_tree(guest.forwarder_pid)
+        procs.sh(["ip", "netns", "exec", self.netns, "ip", "link", "del", "tap%d" % guest.index],
             check=False)
         shutil.rmtree(self.guest_dir(guest), ignore_errors=True)
         shutil.rmtree(os.path.join(self.dir, "uml", self.umid(guest)), ignore_errors=True)
@@ -355,24 +347,31 @@ class Lab(object):
 
     # ---- whole lab ---------------------------------------------------------------------------
     def up(self, specs, timeout=180, out=sys.stderr):
-        """Boot every guest in ``specs`` (name, disks, mem, groups) that is not running."""
-        img = image_mod.build(out=out)
-        if self.image_dir and self.image_dir != img.directory and self.guests:
-            raise LabError("lab %s runs on another image (%s); `down` it first" % (self.name,
-                                                                                self.image_dir))
-        self.image_dir = img.directory
+        """Boot every guest in ``specs`` (name, disks, mem, groups, suite, lvm_devicesfile) that
+        is not running. A guest keeps the image it was made on (its copy-on-write layer needs
+        that image); new guests get their release's current one."""
+        images = {}
+        for suite in sorted(set(s.get("suite") or image_mod.DEFAULT_SUITE for s in specs)):
+            images[suite] = image_mod.build(suite, out=out).directory
         os.makedirs(self.dir, exist_ok=True)
         self.ensure_network()
         to_boot = []
         for spec in specs:
+            suite = spec.get("suite") or image_mod.DEFAULT_SUITE
             guest = self.add_guest(spec["name"], spec.get("disks", []), spec.get("mem", "1G"),
-                                   spec.get("groups", ()))
-            if not _alive(guest.pid):
+                                   spec.get("groups", ()), suite=suite,
+                                   lvm_devicesfile=spec.get("lvm_devicesfile", False),
+                                   image=images[suite])
+            if not procs.alive(guest.pid):
                 to_boot.append(guest)
         self.save()
         for guest in to_boot:
             self.boot(guest)
-        return self.wait_ready(to_boot, timeout=timeout)
+        ready = self.wait_ready(to_boot, timeout=timeout)
+        for guest in to_boot:
+            if guest.lvm_devicesfile:
+                self.run(guest, DEVICESFILE_ON, check=True, timeout=60)
+        return ready
 
     def reboot(self, guest, crash=False, timeout=180):
         self.stop_guest(guest, clean=not crash)
@@ -380,40 +379,7 @@ class Lab(object):
         return self.wait_ready([guest], timeout=timeout)[guest.name]
 
     def write_access_files(self):
-        """An Ansible inventory and an ssh config for what the lab holds."""
-        if not self.image_dir:
-            return
-        hosts = {}
-        groups = {}
-        for guest in self.sorted_guests():
-            hosts[guest.name] = {
-                "ansible_host": "127.0.0.1", "ansible_port": guest.port,
-                "testhost_address": guest.address,
-                "testhost_disks": [{"device": d["device"], "size": d["size"]} for d in guest.disks],
-            }
-            for group in guest.groups:
-                groups.setdefault(group, {"hosts": {}})["hosts"][guest.name] = None
-        inventory = {"all": {
-            "vars": {
-                "ansible_user": "root",
-                "ansible_ssh_private_key_file": self.key,
-                "ansible_ssh_common_args": "-o StrictHostKeyChecking=no "
-                                           "-o UserKnownHostsFile=/dev/null -o LogLevel=ERROR",
-                "ansible_python_interpreter": "/usr/bin/python3",
-                "ansible_pipelining": True,
-                "testhost_lab": self.name,
-            },
-            "hosts": hosts,
-            "children": groups,
-        }}
-        _atomic_write(os.path.join(self.dir, "inventory.json"), json.dumps(inventory, indent=1))
-        lines = []
-        for guest in self.sorted_guests():
-            lines += ["Host %s" % guest.name, "  HostName 127.0.0.1", "  Port %s" % guest.port,
-                      "  User root", "  IdentityFile %s" % self.key, "  IdentitiesOnly yes",
-                      "  StrictHostKeyChecking no", "  UserKnownHostsFile /dev/null",
-                      "  LogLevel ERROR", ""]
-        _atomic_write(os.path.join(self.dir, "ssh_config"), "\n".join(lines))
+        access.write(self)
 
     @property
     def inventory_path(self):
@@ -422,76 +388,9 @@ class Lab(object):
     def status(self):
         rows = []
         for guest in self.sorted_guests():
-            rows.append({"name": guest.name, "running": _alive(guest.pid), "pid": guest.pid,
+            rows.append({"name": guest.name, "running": procs.alive(guest.pid), "pid": guest.pid,
+                         "suite": guest.suite, "lvm_devicesfile": guest.lvm_devicesfile,
                          "address": guest.address, "ssh_port": guest.port,
                          "disks": guest.disks, "groups": guest.groups,
                          "boot_seconds": guest.boot_seconds})
         return rows
-
-
-def _atomic_write(path, text):
-    tmp = path + ".tmp"
-    with open(tmp, "w") as handle:
-        handle.write(text)
-    os.rename(tmp, path)
-
-
-def down(name):
-    """Remove every process, namespace (with its bridge and taps) and file of a lab.
-
-    Works from names alone, so a lab whose ``up`` was interrupted or whose guests crashed is
-    cleaned up as well as a tidy one. Returns what it removed.
-    """
-    _check_name("lab", name)
-    removed = []
-    lab_path = paths.lab_dir(name)
-    state_pids = []
-    if os.path.exists(os.path.join(lab_path, "state.json")):
-        with open(os.path.join(lab_path, "state.json")) as handle:
-            for record in json.load(handle).get("guests", []):
-                state_pids += [record.get("pid"), record.get("forwarder_pid")]
-    pids = set(p for p in state_pids if p and _alive(p) and _belongs(p, name))
-    pids.update(_pids_matching("umid=th.%s." % name))
-    pids.update(_pids_matching("--lab\0%s\0" % name))
-    killed = 0
-    for pid in sorted(pids):
-        if _alive(pid):
-            _kill_tree(pid)
-            killed += 1
-    if killed:
-        removed.append("%d guest/forwarder process trees" % killed)
-    netns = "dmlab-" + name
-    if os.path.exists("/run/netns/" + netns):
-        _sh(["ip", "netns", "delete", netns])
-        removed.append("netns %s" % netns)
-    if os.path.isdir(lab_path):
-        shutil.rmtree(lab_path)
-        removed.append("dir %s" % lab_path)
-    return removed
-
-
-def _belongs(pid, lab):
-    try:
-        with open("/proc/%d/cmdline" % pid, "rb") as handle:
-            cmdline = handle.read()
-    except OSError:
-        return False
-    return ("umid=th.%s." % lab).encode() in cmdline or ("--lab\0%s\0" % lab).encode() in cmdline
-
-
-def all_labs():
-    """Lab names known from state directories, namespaces or running guests."""
-    names = set()
-    if os.path.isdir(paths.labs_dir()):
-        names.update(os.listdir(paths.labs_dir()))
-    if os.path.isdir("/run/netns"):
-        names.update(n[len("dmlab-"):] for n in os.listdir("/run/netns") if n.startswith("dmlab-"))
-    for pid in _pids_matching("umid=th."):
-        try:
-            with open("/proc/%d/cmdline" % pid, "rb") as handle:
-                for arg in handle.read().split(b"\0"):
-                    if arg.startswith(b"umid=th."):
-                        names.add(arg.decode().split(".")[1])
-        except OSError:
-            pass
-    return sorted(n for n in names if NAME_RE.match(n))

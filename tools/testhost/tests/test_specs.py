@@ -1,6 +1,7 @@
 import pytest
 
 from testhost import cli
+from testhost import image
 from testhost import lab as lab_mod
 
 
@@ -28,6 +29,42 @@ def test_parse_guest_spec(text, expected):
     spec = cli.parse_guest_spec(text, "1G")
     assert {k: spec[k] for k in expected} == expected
     assert spec["mem"] == "1G"
+    assert (spec["suite"], spec["lvm_devicesfile"]) == ("bookworm", False)
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("old:2G%bullseye", {"name": "old", "disks": ["2G"], "suite": "bullseye",
+                         "lvm_devicesfile": False}),
+    ("new:2G,1G@loop_lvm%trixie+devicesfile", {"disks": ["2G", "1G"], "groups": ["loop_lvm"],
+                                                 "suite": "trixie", "lvm_devicesfile": True}),
+    ("b%bookworm+devicesfile", {"name": "b", "suite": "bookworm", "lvm_devicesfile": True}),
+])
+def test_guest_spec_names_a_release(text, expected):
+    spec = cli.parse_guest_spec(text, "1G")
+    assert {k: spec[k] for k in expected} == expected
+
+
+@pytest.mark.parametrize("text,message", [
+    ("x%buster", "unknown release 'buster'"),
+    ("x%trixie+rhel", "unknown guest option 'rhel'"),
+])
+def test_guest_spec_refuses_unknown_releases_and_options(text, message):
+    with pytest.raises((lab_mod.LabError, image.ImageError), match=message):
+        cli.parse_guest_spec(text, "1G")
+
+
+def test_devices_file_is_refused_where_lvm_has_none(tmp_path, monkeypatch):
+    monkeypatch.setenv("TESTHOST_HOME", str(tmp_path))
+    lab = lab_mod.Lab("unit")
+    with pytest.raises(lab_mod.LabError, match="bullseye does not have"):
+        lab.add_guest("a", [], suite="bullseye", lvm_devicesfile=True)
+    assert lab.add_guest("b", [], suite="trixie", lvm_devicesfile=True).lvm_devicesfile
+
+
+def test_each_release_has_its_own_recipe_and_image():
+    hashes = {image.recipe_hash(suite=suite) for suite in image.SUITES}
+    assert len(hashes) == len(image.SUITES)
+    assert image.recipe("trixie")["suite"] == "trixie"
 
 
 @pytest.mark.parametrize("name", ["G1", "1g", "a_b", "a.b", "x" * 25, ""])

@@ -162,3 +162,19 @@ def test_wrong_lines_raise_parse_error(line):
 def test_failed_pool_status():
     info = p.ThinPoolStatus("0 2048 thin-pool Fail").to_dict()
     assert info["failed"] and info["mode"] == "failed" and info["transaction_id"] is None
+
+
+@pytest.mark.parametrize("release", ["bullseye", "bookworm", "trixie"])
+def test_a_missing_vg_is_recognised_on_every_release(release):
+    # lvm2 2.03.11 and 2.03.16 say "not found" on stderr; 2.03.31 only in the JSON report's log
+    record = output("lvm_missing_" + release, "vgs")
+    assert record["rc"] == 5
+    assert p.lvm_not_found(record["stdout"], record["stderr"]) is True
+    assert p.parse_lvm_report(record["stdout"], "vg") == []
+
+
+def test_other_lvm_failures_are_not_taken_for_a_missing_vg():
+    record = output("lvm_missing_trixie", "vgs")
+    other = record["stdout"].replace("not found", "is exported")
+    assert p.lvm_not_found(other, "  Volume group \"docker\" is exported\n") is False
+    assert p.lvm_not_found("not json", "") is False

@@ -48,12 +48,23 @@ done
 
 # The UML kernel exposes ~600 virtual ttys; coldplugging them through udev held boot up by ~10 s
 # (devtmpfs already made their nodes). Every other device still gets its udev events.
+# udevadm before systemd 251 (bullseye's 247) knows neither --prioritized-subsystem nor
+# --type=all: there, subsystems and devices are triggered one after the other, as its own unit does.
 mkdir -p /etc/systemd/system/systemd-udev-trigger.service.d
-cat > /etc/systemd/system/systemd-udev-trigger.service.d/testhost.conf <<'UNIT'
+if udevadm trigger --help 2>&1 | grep -q prioritized-subsystem; then
+    cat > /etc/systemd/system/systemd-udev-trigger.service.d/testhost.conf <<'UNIT'
 [Service]
 ExecStart=
 ExecStart=-udevadm trigger --type=all --action=add --prioritized-subsystem=module,block,tpmrm,net,input --subsystem-nomatch=tty
 UNIT
+else
+    cat > /etc/systemd/system/systemd-udev-trigger.service.d/testhost.conf <<'UNIT'
+[Service]
+ExecStart=
+ExecStart=-udevadm trigger --type=subsystems --action=add --subsystem-nomatch=tty
+ExecStart=-udevadm trigger --type=devices --action=add --subsystem-nomatch=tty
+UNIT
+fi
 
 # A file repository holding docker.io's package (its dependencies stay installed when a test
 # removes docker.io), for tests of installing Docker on a host that has none. Not in any apt
