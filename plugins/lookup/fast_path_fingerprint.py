@@ -12,7 +12,7 @@ short_description: The wanted state of a host as one digest, for the roles' fast
 version_added: 0.1.0
 description:
   - One SHA-256 digest of every option of every role of this collection (as set for the host,
-    or unset) and of the collection's own code (its roles and modules).
+    or unset) and of the collection's own code (its roles, modules and filters).
   - The roles record it when they converge a host and end early only while it stays the same, so
     changing any role variable, or upgrading the collection, makes the next run a full one.
   - An option whose value is computed from C(ansible_facts) (the package name by OS family)
@@ -44,8 +44,9 @@ import yaml
 from ansible.plugins.lookup import LookupBase
 
 COLLECTION = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-# what decides what the roles do: their files and the modules they call
-CODE_DIRS = ("roles", os.path.join("plugins", "modules"), os.path.join("plugins", "module_utils"))
+# what decides what the roles do: their files, the modules they call and the filters they use
+CODE_DIRS = ("roles", os.path.join("plugins", "modules"), os.path.join("plugins", "module_utils"),
+             os.path.join("plugins", "filter"))
 UNSET = "<unset>"
 
 

@@ -76,15 +76,6 @@ def docker_problems(want, seen):
     return problems
 
 
-def docker_from_info(info):
-    """{driver, pool} from ``docker info --format '{{json .}}'`` JSON; None when the client
-    answered alone (it prints its own half of the JSON, without a driver, when no daemon runs)."""
-    if not info.get("Driver"):
-        return None
-    status = dict((row[0], row[1]) for row in (info.get("DriverStatus") or []) if len(row) == 2)
-    return {"driver": info.get("Driver"), "pool": status.get("Pool Name")}
-
-
 def differences(recorded, observed, prefix=""):
     """What changed between two observations, one sentence a difference, sorted."""
     changes = []

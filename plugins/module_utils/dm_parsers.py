@@ -13,9 +13,10 @@ __metaclass__ = type
 
 import json
 
+from ansible_collections.devmapper.storage.plugins.module_utils.sizes import SECTOR
+
 NO_DEVICES = "No devices found"
 METADATA_BLOCK_BYTES = 4096     # dm-thin metadata blocks are always 4 KiB
-SECTOR_BYTES = 512
 
 
 class ParseError(ValueError):
@@ -204,7 +205,7 @@ class ThinPoolStatus(object):
         result["metadata_used_percent"] = self._percent(self.metadata_used, self.metadata_total)
         result["data_used_percent"] = self._percent(self.data_used, self.data_total)
         if self.block_sectors:
-            block = self.block_sectors * SECTOR_BYTES
+            block = self.block_sectors * SECTOR
             result["block_bytes"] = block
             result["data_used_bytes"] = self.data_used * block
             result["data_total_bytes"] = self.data_total * block
@@ -220,7 +221,7 @@ def parse_thin_status(line):
         return {"failed": True, "mapped_sectors": None, "highest_mapped_sector": None}
     highest = words[4] if len(words) > 4 else "-"
     return {"failed": False, "mapped_sectors": int(words[3]),
-            "mapped_bytes": int(words[3]) * SECTOR_BYTES,
+            "mapped_bytes": int(words[3]) * SECTOR,
             "highest_mapped_sector": None if highest == "-" else int(highest)}
 
 

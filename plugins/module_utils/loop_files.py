@@ -11,17 +11,19 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import copy
 import os
 
-from ansible_collections.devmapper.storage.plugins.module_utils.dm_parsers import (
-    parse_losetup_json,
-)
+from ansible_collections.devmapper.storage.plugins.module_utils.host.loop import LoopDevices
 from ansible_collections.devmapper.storage.plugins.module_utils.runners import (
     Action,
     ModuleError,
     ToolRunner,
 )
-from ansible_collections.devmapper.storage.plugins.module_utils.sizes import human
+from ansible_collections.devmapper.storage.plugins.module_utils.sizes import human, parse_size
+
+# the pool's two backing files, each named by its options: data_file/data_size, metadata_...
+ROLES = ("data", "metadata")
 
 
 class LoopFileState(object):
@@ -29,7 +31,7 @@ class LoopFileState(object):
     (or None), the loop's ``loop_size`` and the dm devices that hold it open (``holders``)."""
 
     def __init__(self, path, exists=False, size=None, allocated=None, loop=None, loop_size=None,
-                 holders=None, is_regular=True):
+                 holders=None, is_regular=True, parent_exists=True):
         self.path = path
         self.exists = exists
         self.size = size
@@ -38,6 +40,8 @@ class LoopFileState(object):
         self.loop_size = loop_size
         self.holders = holders or []
         self.is_regular = is_regular
+        # a file to create needs its directory (the planner does not look at the disk)
+        self.parent_exists = parent_exists
 
     def to_dict(self):
         return {"file": self.path, "exists": self.exists, "size": self.size,
@@ -48,27 +52,19 @@ class LoopFileState(object):
 class LoopFileIO(object):
     def __init__(self, module):
         self.module = module
-        self.losetup = ToolRunner(module, "losetup")
+        self.loop = LoopDevices(module)
         self.truncate = ToolRunner(module, "truncate")
         self.rm = ToolRunner(module, "rm")
 
     def associations(self):
-        """{real path of backing file: loop device} for every attached loop device."""
-        out = self.losetup.run(["--json", "--list", "--output", "NAME,BACK-FILE"])[1]
-        found = {}
-        for row in parse_losetup_json(out):
-            back = (row.get("back-file") or "").strip()
-            if back.endswith(" (deleted)"):
-                continue
-            found.setdefault(os.path.realpath(back), row["name"])
-        return found
+        return self.loop.associations()
 
     @staticmethod
     def _sys_block(loop, *parts):
         return os.path.join("/sys/block", os.path.basename(loop), *parts)
 
     def read(self, path, associations):
-        state = LoopFileState(path)
+        state = LoopFileState(path, parent_exists=os.path.isdir(os.path.dirname(path) or "."))
         if os.path.lexists(path):
             st = os.stat(path)
             state.exists = True
@@ -106,9 +102,9 @@ def plan_loop_file(io, role, current, want_size, state, force=False, remove_file
             if want_size is None:
                 raise ModuleError("%s: %s does not exist; give %s to create it"
                                   % (role, current.path, role.replace("_file", "_size")))
-            parent = os.path.dirname(current.path) or "."
-            if not os.path.isdir(parent):
-                raise ModuleError("%s: directory %s does not exist" % (role, parent))
+            if not current.parent_exists:
+                raise ModuleError("%s: directory %s does not exist"
+                                  % (role, os.path.dirname(current.path) or "."))
             actions.append(Action(io.truncate, ["--size", str(want_size), current.path],
                                   "create %s as a sparse file of %s" % (role, human(want_size))))
         elif want_size is not None and want_size < current.size:
@@ -121,16 +117,15 @@ def plan_loop_file(io, role, current, want_size, state, force=False, remove_file
                                   "grow %s from %s to %s"
                                   % (role, human(current.size), human(want_size))))
             if current.loop:
-                actions.append(Action(io.losetup, ["--set-capacity", current.loop],
-                                      "make %s see the new size of %s" % (current.loop, role)))
+                actions.append(io.loop.set_capacity(current.loop, "make %s see the new size of %s"
+                                                    % (current.loop, role)))
         if not current.loop:
-            actions.append(Action(io.losetup, ["--find", "--show", current.path],
-                                  "attach %s to a free loop device" % role))
+            actions.append(io.loop.attach(current.path, "attach %s to a free loop device" % role))
         elif current.loop_size is not None and current.exists and want_size is None \
                 and current.loop_size < current.size:
             # the file grew behind our back (e.g. a truncate by hand): finish the job
-            actions.append(Action(io.losetup, ["--set-capacity", current.loop],
-                                  "make %s see the new size of %s" % (current.loop, role)))
+            actions.append(io.loop.set_capacity(current.loop, "make %s see the new size of %s"
+                                                % (current.loop, role)))
     elif state == "absent":
         if current.loop:
             if current.holders and not force:
@@ -139,11 +134,54 @@ def plan_loop_file(io, role, current, want_size, state, force=False, remove_file
                     "a live pool. Remove the pool first, or set force=true to detach it anyway "
                     "(the kernel then detaches it when the last holder closes)"
                     % (role, current.loop, current.path, ", ".join(current.holders)))
-            actions.append(Action(io.losetup, ["--detach", current.loop],
-                                  "detach %s from %s" % (current.loop, role)))
+            actions.append(io.loop.detach(current.loop, "detach %s from %s" % (current.loop, role)))
         if remove_file and current.exists:
             if not force:
                 raise ModuleError("%s: removing %s destroys the pool's %s; set force=true to "
                                   "remove it" % (role, current.path, role.replace("_file", "")))
             actions.append(Action(io.rm, ["--", current.path], "remove %s" % role))
     return actions
+
+
+def validate_params(params):
+    if params["data_file"] == params["metadata_file"]:
+        raise ModuleError("data_file and metadata_file must be different files")
+    for role in ROLES:
+        if params["state"] == "absent" and params[role + "_size"] is not None:
+            raise ModuleError("%s_size makes no sense with state=absent" % role)
+    return params
+
+
+def read_pool_files(io, params):
+    """{role: LoopFileState} of the pool's two files."""
+    associations = io.associations()
+    return dict((role, io.read(params[role + "_file"], associations)) for role in ROLES)
+
+
+def plan_pool_files(io, params, current):
+    actions = []
+    for role in ROLES:
+        size = params[role + "_size"]
+        want = parse_size(size, role + "_size") if size is not None else None
+        actions += plan_loop_file(io, role + "_file", current[role], want, params["state"],
+                                  force=params["force"], remove_file=params["remove_files"])
+    return actions
+
+
+def predict_pool_files(params, before):
+    """The state check mode reports as "after": what the plan would leave."""
+    after = {}
+    for role in ROLES:
+        state = copy.copy(before[role])
+        if params["state"] == "present":
+            size = params[role + "_size"]
+            if size is not None:
+                state.size = state.loop_size = parse_size(size)
+            state.exists = True
+            state.loop = state.loop or "(a free loop device)"
+        elif params["state"] == "absent":
+            state.loop, state.loop_size, state.holders = None, None, []
+            if params["remove_files"]:
+                state.exists, state.size, state.allocated = False, None, None
+        after[role] = state
+    return after

@@ -21,8 +21,6 @@ STEPS = ("export", "stop", "backup", "release_source", "switch", "start", "impor
 # From this step on Docker's old data is out of place, so a failure must put it back.
 FIRST_STEP_NEEDING_ROLLBACK = "stop"
 
-TARGETS = ("direct_lvm", "overlay2")
-
 PHASE_MIGRATING = "migrating"
 PHASE_ROLLING_BACK = "rolling_back"
 PHASE_ROLLED_BACK = "rolled_back"

@@ -12,6 +12,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import collections
 import errno
 import os
 import tempfile
@@ -161,6 +162,45 @@ def apply_plan(actions):
                               failed_action=action.to_dict())
         done.append(action)
     return done
+
+
+Converged = collections.namedtuple("Converged", "before actions after decided")
+
+
+def no_actions(current):
+    """The plan of ``state=info``: nothing to do."""
+    return []
+
+
+def converge(module, read, plan, predict=None, reread=True):
+    """The skeleton every module runs: read the host, plan, apply the plan (not in check mode),
+    read the host again.
+
+    ``plan(before)`` returns the actions, or a tuple of the actions and what else the planner
+    decided (kept in ``decided``). Once the plan ran, ``after`` is read again with ``read``, or
+    with ``reread`` when that is a function of its own (``reread=False``: not read again). In
+    check mode ``after`` is ``predict(before)`` when a plan was made and ``predict`` is given;
+    otherwise, and when nothing was to be done, it is ``before``."""
+    before = read()
+    planned = plan(before)
+    actions, decided = (planned[0], tuple(planned[1:])) if isinstance(planned, tuple) \
+        else (planned, ())
+    after = before
+    if actions and not module.check_mode:
+        apply_plan(actions)
+        if reread:
+            after = read() if reread is True else reread()
+    elif actions and predict is not None:
+        after = predict(before)
+    return Converged(before, actions, after, decided)
+
+
+def outcome(actions, **fields):
+    """A module's result: whether it changed the host, the actions (each command and why), and
+    what else it reports."""
+    result = dict(changed=bool(actions), actions=[a.to_dict() for a in actions])
+    result.update(fields)
+    return result
 
 
 def exit_module(module, run_module):

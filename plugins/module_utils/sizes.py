@@ -54,10 +54,6 @@ def parse_percent(value):
     return percent, base
 
 
-def is_percent(value):
-    return parse_percent(value) is not None
-
-
 def round_up(value, unit):
     return -(-value // unit) * unit
 

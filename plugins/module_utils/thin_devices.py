@@ -2,60 +2,46 @@
 # Copyright (c) devmapper.storage contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Thin devices inside a pool: which ids the metadata holds, which are active under which dm
-name, and the pool messages that create, snapshot and delete them."""
+name, and the plan of pool messages that snapshot and delete them (dm_snapshot).
+
+``plan_snapshot`` is pure: it gets the pool as ``ThinDeviceIO.read_pool`` read it."""
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import errno
-
-from ansible_collections.devmapper.storage.plugins.module_utils.runners import (
-    Action,
-    CommandError,
-    ModuleError,
+from ansible_collections.devmapper.storage.plugins.module_utils.host.blkid import BlockDevices
+from ansible_collections.devmapper.storage.plugins.module_utils.host.dm import (
+    DeviceMapper,
+    metadata_path,
+    thin_table,
 )
-from ansible_collections.devmapper.storage.plugins.module_utils.thinpool import ThinPoolIO
-
-# What the kernel's answers to pool messages mean to someone managing thin devices.
-MESSAGE_ERRORS = {
-    errno.EEXIST: "thin id %(id)s already exists in pool %(pool)s",
-    errno.ENODATA: "thin id %(id)s does not exist in pool %(pool)s",
-    errno.EBUSY: "thin id %(id)s in pool %(pool)s is in use (active or being snapshotted)",
-}
+from ansible_collections.devmapper.storage.plugins.module_utils.runners import ModuleError
+from ansible_collections.devmapper.storage.plugins.module_utils.sizes import (
+    parse_size,
+    to_sectors,
+    validate_thin_id,
+)
 
 
-class PoolMessage(Action):
-    """``dmsetup message POOL 0 'MSG'`` whose kernel refusals become plain sentences."""
+class ThinDeviceIO(object):
+    """Reads of a pool's thin devices, and the dm runner of the plans that change them."""
 
-    def __init__(self, io, pool, message, thin_id, why):
-        super(PoolMessage, self).__init__(io.dmsetup, ["message", pool, "0", message], why)
-        self.pool = pool
-        self.thin_id = thin_id
+    def __init__(self, module):
+        self.module = module
+        self.dm = DeviceMapper(module)
+        self.block = BlockDevices(module)
 
-    def apply(self):
-        try:
-            return super(PoolMessage, self).apply()
-        except CommandError as exc:
-            text = MESSAGE_ERRORS.get(exc.errno)
-            if text:
-                exc.msg = "%s (%s)" % (text % {"id": self.thin_id, "pool": self.pool},
-                                       exc.msg)
-            raise
-
-
-class ThinDeviceIO(ThinPoolIO):
     def read_pool(self, pool):
-        current = self.read_dm_pool(pool)
+        current = self.dm.read_thin_pool(pool)
         if current is None:
             raise ModuleError("pool: no device-mapper pool named %s (for an LVM pool give "
                               "VG-POOL-tpool, e.g. docker-thinpool-tpool)" % pool)
-        metadata_path = "/dev/block/" + current["table"]["metadata_dev"]
         ids = None
         if current["status"].held_root is None:
-            ids = self.thin_ids_in_metadata(pool, metadata_path)
+            ids = self.dm.thin_ids_in_metadata(pool, metadata_path(current["table"]))
         current["thin_ids"] = ids
-        current["active"] = self.active_thins(current["devno"])
+        current["active"] = self.dm.active_thins(current["devno"])
         return current
 
 
@@ -74,12 +60,102 @@ def id_known(pool_state, thin_id):
 
 
 def activate_action(io, pool_name, name, thin_id, sectors):
-    table = "0 %d thin /dev/mapper/%s %d" % (sectors, pool_name, thin_id)
-    return Action(io.dmsetup, ["create", name, "--table", table],
-                  "activate thin id %d as /dev/mapper/%s" % (thin_id, name))
+    return io.dm.create(name, thin_table(sectors, pool_name, thin_id),
+                        "activate thin id %d as /dev/mapper/%s" % (thin_id, name))
 
 
 def check_name_free(active, name, thin_id):
     if name in active and active[name]["device_id"] != thin_id:
         raise ModuleError("name: /dev/mapper/%s is already thin id %d, not %d"
                           % (name, active[name]["device_id"], thin_id))
+
+
+def validate_snapshot_params(params):
+    for option in ("snapshot_id", "origin_id"):
+        if params[option] is not None:
+            validate_thin_id(params[option], option)
+    if params["state"] != "info" and params["snapshot_id"] is None:
+        raise ModuleError("snapshot_id is required with state=%s" % params["state"])
+    if params["snapshot_id"] is not None and params["snapshot_id"] == params["origin_id"]:
+        raise ModuleError("snapshot_id and origin_id must differ")
+    return params
+
+
+def plan_snapshot(io, params, pool):
+    """Pure: the steps from the pool as read to what is asked."""
+    snap = params["snapshot_id"]
+    name = params["name"]
+    active = pool["active"]
+    known = id_known(pool, snap)
+    if known is None:
+        raise ModuleError("cannot tell which thin ids pool %s holds: thin_ls is missing "
+                          "(install thin-provisioning-tools)" % params["pool"])
+    actions = []
+    if params["state"] == "absent":
+        if name and name in active:
+            check_name_free(active, name, snap)
+            actions.append(io.dm.remove(name, "deactivate the snapshot"))
+        other = name_of_id(dict((n, d) for n, d in active.items() if n != name), snap)
+        if other:
+            raise ModuleError("snapshot_id: thin id %d is active as /dev/mapper/%s; deactivate "
+                              "it first (or pass name=%s)" % (snap, other, other))
+        if known:
+            if not params["force"]:
+                raise ModuleError("deleting thin id %d destroys its data; set force=true to "
+                                  "delete it" % snap)
+            actions.append(io.dm.message(params["pool"], "delete %d" % snap, snap,
+                                         "delete thin id %d from the pool" % snap))
+        return actions
+
+    if name:
+        check_name_free(active, name, snap)
+    if not known:
+        origin = params["origin_id"]
+        if origin is None:
+            raise ModuleError("origin_id is required to create snapshot %d" % snap)
+        if not id_known(pool, origin):
+            raise ModuleError("origin_id: thin id %d does not exist in pool %s"
+                              % (origin, params["pool"]))
+        origin_name = name_of_id(active, origin)
+        message = io.dm.message(params["pool"], "create_snap %d %d" % (snap, origin), snap,
+                                "snapshot thin id %d into %d" % (origin, snap))
+        if origin_name:
+            # the kernel snapshots only a quiesced origin: suspend flushes its in-flight I/O
+            actions += [io.dm.suspend(origin_name, "suspend the active origin %s" % origin_name),
+                        message,
+                        io.dm.resume(origin_name, "resume the origin")]
+        else:
+            actions.append(message)
+    if name and name not in active:
+        if params["size"]:
+            sectors = to_sectors(parse_size(params["size"], "size"), "size")
+        else:
+            origin_name = name_of_id(active, params["origin_id"]) \
+                if params["origin_id"] is not None else None
+            if origin_name is None:
+                raise ModuleError("size is required to activate snapshot %d: its origin is not "
+                                  "active to take the size from" % snap)
+            sectors = active[origin_name]["sectors"]
+        actions.append(activate_action(io, params["pool"], name, snap, sectors))
+    return actions
+
+
+def pool_view(pool):
+    """A pool's thin ids and active devices as the diff shows them."""
+    return {"thin_ids": pool["thin_ids"],
+            "active": dict((n, d["device_id"]) for n, d in pool["active"].items())}
+
+
+def predict_snapshot(params, pool):
+    """What check mode expects the snapshot plan to leave."""
+    ids = set(pool["thin_ids"] or [])
+    active = dict(pool["active"])
+    snap, name = params["snapshot_id"], params["name"]
+    if params["state"] == "absent":
+        ids.discard(snap)
+        active.pop(name, None)
+    elif params["state"] == "present":
+        ids.add(snap)
+        if name:
+            active.setdefault(name, {"device_id": snap, "sectors": None})
+    return {"thin_ids": sorted(ids), "active": active}

@@ -8,49 +8,34 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import json
 import os
 import stat
 
-from ansible_collections.devmapper.storage.plugins.module_utils.dm_parsers import (
-    lvm_int,
-    lvm_not_found,
-    parse_lvm_report,
+from ansible_collections.devmapper.storage.plugins.module_utils.host.blkid import (
+    BlockDevices,
+    signatures,
 )
+from ansible_collections.devmapper.storage.plugins.module_utils.host.lvm import LvmReports
 from ansible_collections.devmapper.storage.plugins.module_utils.runners import (
     Action,
-    CommandError,
     ModuleError,
     ToolRunner,
 )
 
-PV_FIELDS = "pv_name,vg_name,pv_size"
 VG_FIELDS = "vg_name,vg_size,vg_free,vg_extent_size,pv_count"
 
 
 class VolumeGroupIO(object):
     def __init__(self, module):
-        self.pvs = ToolRunner(module, "pvs")
-        self.vgs = ToolRunner(module, "vgs")
+        self.lvm = LvmReports(module)
+        self.block = BlockDevices(module)
         self.pvcreate = ToolRunner(module, "pvcreate")
         self.vgcreate = ToolRunner(module, "vgcreate")
         self.vgextend = ToolRunner(module, "vgextend")
         self.wipefs = ToolRunner(module, "wipefs")
-        self.blkid = ToolRunner(module, "blkid")
-        self.lsblk = ToolRunner(module, "lsblk")
 
     def read(self, vg_name):
-        out = self.pvs.run(["--reportformat", "json", "--units", "b", "--nosuffix",
-                            "-o", PV_FIELDS])[1]
-        pvs = parse_pvs(out)
-        rc, out, err = self.vgs.run(["--reportformat", "json", "--units", "b", "--nosuffix",
-                                     "-o", VG_FIELDS, vg_name], check=False)
-        vg = None
-        if rc == 0:
-            vg = parse_vg(out)
-        elif not lvm_not_found(out, err):
-            raise CommandError(self.vgs.argv([vg_name]), rc, out, err)
-        return {"pvs": pvs, "vg": vg}
+        return {"pvs": self.lvm.pv_owners(), "vg": self.lvm.read_vg(vg_name, VG_FIELDS)}
 
     def probe(self, path):
         """What a device in the list is: whether it exists as a block device, its signatures
@@ -63,63 +48,12 @@ class VolumeGroupIO(object):
         probe["block"] = stat.S_ISBLK(os.stat(real).st_mode)
         if not probe["block"]:
             return probe
-        rc, out, err = self.blkid.run(["-p", "-o", "export", real], check=False)
-        if rc not in (0, 2):        # 2: nothing found
-            raise CommandError(self.blkid.argv(["-p", "-o", "export", real]), rc, out, err)
-        probe["signatures"] = parse_blkid_export(out) if rc == 0 else []
-        out = self.lsblk.run(["--json", "--paths", "--output", "NAME,MOUNTPOINT", real])[1]
-        probe["mounted"] = mounted_in_lsblk(out)
+        probe["signatures"] = signatures(self.block.probe(real, strict=True))
+        probe["mounted"] = self.block.mounted(real)
         holders = "/sys/class/block/%s/holders" % os.path.basename(real)
         if os.path.isdir(holders):
             probe["holders"] = sorted(os.listdir(holders))
         return probe
-
-
-# ---- pure helpers ------------------------------------------------------------------------------
-def parse_pvs(text):
-    """``pvs --reportformat json`` -> {pv path: vg name ('' for a PV in no VG)}."""
-    return dict((row["pv_name"], row["vg_name"]) for row in parse_lvm_report(text, "pv"))
-
-
-def parse_vg(text):
-    rows = parse_lvm_report(text, "vg")
-    if not rows:
-        return None
-    row = rows[0]
-    return {"name": row["vg_name"], "size": lvm_int(row["vg_size"]),
-            "free": lvm_int(row["vg_free"]), "extent_size": lvm_int(row["vg_extent_size"]),
-            "pv_count": lvm_int(row["pv_count"])}
-
-
-def parse_blkid_export(text):
-    """``blkid -p -o export DEV`` -> readable signatures, e.g. ['xfs filesystem',
-    'dos partition table', 'LVM2_member']."""
-    fields = {}
-    for line in text.splitlines():
-        if "=" in line:
-            key, value = line.split("=", 1)
-            fields[key] = value
-    found = []
-    if fields.get("PTTYPE"):
-        found.append("%s partition table" % fields["PTTYPE"])
-    if fields.get("TYPE"):
-        usage = fields.get("USAGE", "")
-        found.append("%s %s" % (fields["TYPE"], usage) if usage == "filesystem"
-                     else fields["TYPE"])
-    return found
-
-
-def mounted_in_lsblk(text):
-    """Mount points (and '[SWAP]') of a device and everything on it, from ``lsblk --json``."""
-    found = []
-
-    def walk(nodes):
-        for node in nodes or []:
-            if node.get("mountpoint"):
-                found.append("%s on %s" % (node["name"], node["mountpoint"]))
-            walk(node.get("children"))
-    walk(json.loads(text).get("blockdevices"))
-    return found
 
 
 def plan_volume_group(io, params, current, probes):
@@ -180,3 +114,23 @@ def vg_info(current, vg_name):
     info = dict(vg)
     info["pvs"] = sorted(path for path, owner in current["pvs"].items() if owner == vg_name)
     return info
+
+
+def probe_and_plan(module, io, params, current):
+    """Probe every device in the list, then plan (``plan_volume_group``); PVs of the VG left out
+    of the list are warned about before anything runs."""
+    probes = dict((path, io.probe(path)) for path in params["devices"])
+    actions, to_add, left_out = plan_volume_group(io, params, current, probes)
+    if left_out:
+        module.warn("%s of volume group %s %s not in devices; they stay in the VG (this module "
+                    "does not shrink a VG)" % (", ".join(left_out), params["vg"],
+                                               "is" if len(left_out) == 1 else "are"))
+    return actions, to_add, left_out
+
+
+def planned_vg(current, vg_name, to_add):
+    """What check mode expects the VG to look like once ``to_add`` joined it."""
+    planned = vg_info(current, vg_name) or {"name": vg_name, "pvs": []}
+    if to_add:
+        planned = dict(planned, pvs=sorted(set(planned["pvs"]) | set(to_add)))
+    return planned

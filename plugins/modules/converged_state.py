@@ -125,182 +125,25 @@ observed:
   type: dict
 """
 
-import hashlib
-import json
-import os
-
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.devmapper.storage.plugins.module_utils.converged import (
-    docker_from_info, docker_problems, judge, lvm_pool_problems, new_record,
-    pool_health_problems, pool_shape, unit_problems)
-from ansible_collections.devmapper.storage.plugins.module_utils.dm_parsers import (
-    ParseError, parse_lvm_report)
-from ansible_collections.devmapper.storage.plugins.module_utils.runners import (
-    ModuleError, ToolRunner, WriteFileAction, exit_module)
-from ansible_collections.devmapper.storage.plugins.module_utils.thinpool import ThinPoolIO
-
-LVM_FIELDS = ("lv_name,vg_name,lv_size,lv_metadata_size,chunk_size,zero,lv_profile,lv_active,"
-              "seg_monitor,lv_health_status")
-LVM_COMPARED = ("lv_size", "lv_metadata_size", "chunk_size", "zero", "lv_profile")
-
-
-class HostObserver(object):
-    """Every read of the host this module makes; nothing here writes."""
-
-    def __init__(self, module):
-        self.module = module
-        self.pools = ThinPoolIO(module)
-
-    def missing(self, tool):
-        """A problem when ``tool`` is not installed (a host as recorded has all of them)."""
-        return [] if self.pools.has_tool(tool) else ["%s is not installed" % tool]
-
-    def file_sha256(self, path):
-        if not os.path.isfile(path):
-            return None
-        digest = hashlib.sha256()
-        with open(path, "rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(block)
-        return digest.hexdigest()
-
-    def file_size(self, path):
-        return os.stat(path).st_size if os.path.exists(path) else None
-
-    def dm_pool(self, name):
-        try:
-            pool = self.pools.read_dm_pool(name)
-        except (ModuleError, ParseError, ValueError) as exc:
-            return None, ["pool %s: %s" % (name, getattr(exc, "msg", exc))]
-        if pool is None:
-            return None, ["pool %s is not active" % name]
-        return pool_shape(pool["table"]), pool_health_problems(name, pool["status"])
-
-    def lvm_pools(self, keys):
-        rc, out, err = ToolRunner(self.module, "lvs").run(
-            ["--reportformat", "json", "--units", "b", "--nosuffix", "-o", LVM_FIELDS] + keys,
-            check=False)
-        rows = {}
-        if out.strip():
-            for row in parse_lvm_report(out, "lv"):
-                rows["%s/%s" % (row["vg_name"], row["lv_name"])] = row
-        return rows
-
-    def unit_states(self, units):
-        dummy, out, dummy = ToolRunner(self.module, "systemctl").run(
-            ["show", "--property=Id,LoadState,ActiveState,UnitFileState"] + units, check=False)
-        # one block a unit, in the order asked (an unknown unit gets one too), so a unit given
-        # without its .service suffix is still found
-        blocks = [dict(line.split("=", 1) for line in block.splitlines() if "=" in line)
-                  for block in out.strip().split("\n\n")]
-        if len(blocks) != len(units):
-            return {}
-        return dict(zip(units, blocks))
-
-    def docker_info(self):
-        rc, out, dummy = ToolRunner(self.module, "docker").run(
-            ["info", "--format", "{{json .}}"], check=False)
-        if rc != 0:
-            return None
-        try:
-            return docker_from_info(json.loads(out))
-        except ValueError:
-            return None
-
-
-def observe(io, params):
-    """(observed, problems): what the host looks like and why it would not do to leave it."""
-    observed = {"files": {}, "sizes": {}, "dm_pools": {}, "lvm_pools": {}, "units": {}}
-    problems = []
-    for path in params["files"]:
-        observed["files"][path] = io.file_sha256(path)
-    for path in params["sizes"]:
-        observed["sizes"][path] = io.file_size(path)
-        if observed["sizes"][path] is None:
-            problems.append("%s does not exist" % path)
-    needed = ((["dmsetup"] if params["dm_pools"] else []) + (["lvs"] if params["lvm_pools"] else [])
-              + (["systemctl"] if params["units"] else []) + (["docker"] if params["docker"] else []))
-    for tool in needed:
-        problems.extend(io.missing(tool))
-    if problems:
-        return observed, problems
-    for name in params["dm_pools"]:
-        shape, pool_problems = io.dm_pool(name)
-        observed["dm_pools"][name] = shape
-        problems.extend(pool_problems)
-    if params["lvm_pools"]:
-        rows = io.lvm_pools(params["lvm_pools"])
-        for key in params["lvm_pools"]:
-            row = rows.get(key)
-            observed["lvm_pools"][key] = (dict((field, row.get(field)) for field in LVM_COMPARED)
-                                          if row else None)
-            problems.extend(lvm_pool_problems(key, row))
-    if params["units"]:
-        states = io.unit_states(params["units"])
-        for unit in params["units"]:
-            fields = states.get(unit, {})
-            observed["units"][unit] = fields.get("UnitFileState")
-            if fields.get("LoadState") == "not-found":
-                problems.append("unit %s does not exist" % unit)
-            else:
-                problems.extend(unit_problems(unit, fields.get("ActiveState")))
-    if params["docker"]:
-        seen = io.docker_info()
-        observed["docker"] = seen
-        problems.extend(docker_problems(params["docker"], seen))
-    return observed, problems
-
-
-def record_path(params):
-    name = params["name"]
-    if not name or "/" in name or name.startswith("."):
-        raise ModuleError("name: give a plain file name (got %r)" % name)
-    return os.path.join(params["record_dir"], name + ".json")
-
-
-def load_record(path):
-    if not os.path.exists(path):
-        return None
-    try:
-        with open(path) as handle:
-            return json.load(handle)
-    except ValueError:
-        return {"version": None}
+from ansible_collections.devmapper.storage.plugins.module_utils.observation import (
+    HostObserver, check_params, checked, load_record, nothing_recorded, observe, record_path,
+    recorded)
+from ansible_collections.devmapper.storage.plugins.module_utils.runners import exit_module
 
 
 def run_module(module):
     params = module.params
-    for key in params["lvm_pools"]:
-        if key.count("/") != 1 or not all(key.split("/")):
-            raise ModuleError("lvm_pools: give each pool as VG/LV (got %r)" % key)
+    check_params(params)
     path = record_path(params)
     record = load_record(path)
     if params["state"] == "check" and record is None:
-        # a host no run has converged yet: nothing to compare, so nothing is read
-        return {"observed": {}, "recorded": False, "changed": False, "converged": False,
-                "reasons": judge(None, params["fingerprint"], {}, [])[1]}
-    io = HostObserver(module)
-    observed, problems = observe(io, params)
-    result = {"observed": observed, "recorded": False, "changed": False}
+        return nothing_recorded(params)
+    observed, problems = observe(HostObserver(module), params)
     if params["state"] == "check":
-        converged, reasons = judge(record, params["fingerprint"], observed, problems)
-        result.update(converged=converged, reasons=reasons)
-        return result
-    result["converged"] = not problems
-    result["reasons"] = problems
-    if problems:
-        module.warn("not recorded as converged (the next run will be a full one): %s"
-                    % "; ".join(problems))
-        return result
-    content = json.dumps(new_record(params["fingerprint"], observed), indent=1, sort_keys=True)
-    if record != json.loads(content):
-        result["changed"] = True
-        if not module.check_mode:
-            WriteFileAction(module, path, content + "\n", "record the converged state",
-                            mode=0o600).apply()
-            result["recorded"] = True
-    return result
+        return checked(params, record, observed, problems)
+    return recorded(module, params, path, record, observed, problems)
 
 
 def main():

@@ -104,184 +104,38 @@ actions:
             "why": "create thin id 0"}]
 """
 
-import os
+import functools
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.devmapper.storage.plugins.module_utils.dm_parsers import (
-    parse_blkid_export,
-)
+from ansible_collections.devmapper.storage.plugins.module_utils.base_device import (
+    device_active_now, device_after, device_report, plan_read_device, read_base_device,
+    requested_sectors)
+from ansible_collections.devmapper.storage.plugins.module_utils.filesystem import (
+    FilesystemTools, plan_found_filesystem, read_filesystem)
 from ansible_collections.devmapper.storage.plugins.module_utils.runners import (
-    Action,
-    ModuleError,
-    ToolRunner,
-    apply_plan,
-    exit_module,
-)
-from ansible_collections.devmapper.storage.plugins.module_utils.sizes import (
-    SECTOR,
-    human,
-    parse_size,
-    to_sectors,
-    validate_thin_id,
-)
-from ansible_collections.devmapper.storage.plugins.module_utils.thin_devices import (
-    PoolMessage,
-    ThinDeviceIO,
-    activate_action,
-    check_name_free,
-    id_known,
-)
-
-EXT4_MKFS = ["-E", "nodiscard,lazy_itable_init=0,lazy_journal_init=0"]
-
-
-class BaseDeviceIO(ThinDeviceIO):
-    def __init__(self, module):
-        super(BaseDeviceIO, self).__init__(module)
-        self.blkid = ToolRunner(module, "blkid")
-        self.findmnt = ToolRunner(module, "findmnt")
-
-    def filesystem(self, device):
-        rc, out, _err = self.blkid.run(["-p", "-o", "export", device], check=False)
-        return parse_blkid_export(out) if rc == 0 else {}
-
-    def mountpoint(self, device):
-        rc, out, _err = self.findmnt.run(["-n", "-o", "TARGET", "--source", device], check=False)
-        return out.splitlines()[0].strip() if rc == 0 and out.strip() else None
-
-
-def plan_device(io, params, pool, sectors):
-    """Phase 1: the thin id and its activation at the asked size."""
-    dev_id, name = params["device_id"], params["name"]
-    active = pool["active"]
-    known = id_known(pool, dev_id)
-    if known is None:
-        raise ModuleError("cannot tell which thin ids pool %s holds: thin_ls is missing "
-                          "(install thin-provisioning-tools)" % params["pool"])
-    check_name_free(active, name, dev_id)
-    actions = []
-    if params["state"] == "absent":
-        if not known and name not in active:
-            return []
-        if not params["force"]:
-            raise ModuleError("removing the base device deletes thin id %d and its data; set "
-                              "force=true to remove it" % dev_id)
-        if name in active:
-            actions.append(Action(io.dmsetup, ["remove", name], "deactivate the base device"))
-        if known:
-            actions.append(PoolMessage(io, params["pool"], "delete %d" % dev_id, dev_id,
-                                       "delete thin id %d" % dev_id))
-        return actions
-    if not known:
-        actions.append(PoolMessage(io, params["pool"], "create_thin %d" % dev_id, dev_id,
-                                   "create thin id %d" % dev_id))
-    if name not in active:
-        actions.append(activate_action(io, params["pool"], name, dev_id, sectors))
-        return actions
-    have = active[name]["sectors"]
-    if sectors < have:
-        raise ModuleError("size: refusing to shrink /dev/mapper/%s from %s to %s"
-                          % (name, human(have * SECTOR), human(sectors * SECTOR)))
-    if sectors > have:
-        table = "0 %d thin /dev/mapper/%s %d" % (sectors, params["pool"], dev_id)
-        actions += [Action(io.dmsetup, ["suspend", name], "suspend to grow to %s"
-                           % human(sectors * SECTOR)),
-                    Action(io.dmsetup, ["reload", name, "--table", table], "load the larger table"),
-                    Action(io.dmsetup, ["resume", name], "resume at the new size")]
-    return actions
-
-
-def plan_filesystem(io, params, fs, grew, mountpoint):
-    """Phase 2: format once, or grow the filesystem with the device."""
-    device = "/dev/mapper/" + params["name"]
-    fs_type = params["fs_type"]
-    found = fs.get("TYPE")
-    mkfs = ToolRunner(io.module, "mkfs." + fs_type)
-    if found and found != fs_type and not params["force"]:
-        raise ModuleError("fs_type: %s already holds a %s filesystem; set force=true to "
-                          "reformat it as %s (its data is lost)" % (device, found, fs_type))
-    if not found or found != fs_type:
-        if fs_type == "ext4":
-            return [Action(mkfs, ["-q"] + EXT4_MKFS + (["-F"] if found else []) + [device],
-                           "make an ext4 filesystem as Docker's driver did"),
-                    Action(ToolRunner(io.module, "tune2fs"), ["-c", "-1", "-i", "0", device],
-                           "turn off periodic fsck")]
-        # -K: do not discard blocks at mkfs time (a thin device has none allocated anyway)
-        return [Action(mkfs, ["-q", "-K"] + (["-f"] if found else []) + [device],
-                       "make an XFS filesystem")]
-    if not grew:
-        return []
-    if fs_type == "ext4":
-        steps = []
-        if not mountpoint:
-            steps.append(Action(ToolRunner(io.module, "e2fsck"), ["-f", "-p", device],
-                                "check the filesystem, as resize2fs requires offline"))
-        steps.append(Action(ToolRunner(io.module, "resize2fs"), [device],
-                            "grow the filesystem with the device"))
-        return steps
-    growfs = ToolRunner(io.module, "xfs_growfs")
-    if mountpoint:
-        return [Action(growfs, [mountpoint], "grow the filesystem with the device")]
-    temp = "/run/devmapper-storage/grow-" + params["name"]
-    mount = ToolRunner(io.module, "mount")
-    return [Action(mount, ["--mkdir", "-o", "nouuid", device, temp],
-                   "mount it (XFS grows only while mounted)"),
-            Action(growfs, [temp], "grow the filesystem with the device"),
-            Action(ToolRunner(io.module, "umount"), [temp], "unmount it again")]
+    converge, exit_module, outcome)
+from ansible_collections.devmapper.storage.plugins.module_utils.thin_devices import ThinDeviceIO
 
 
 def run_module(module):
     params = module.params
-    validate_thin_id(params["device_id"], "device_id")
-    sectors = 0
+    sectors = requested_sectors(params)
+    io = ThinDeviceIO(module)
+    device = converge(module, functools.partial(read_base_device, io, params),
+                      functools.partial(plan_read_device, io, params, sectors), reread=False)
+    actions = list(device.actions)
     if params["state"] == "present":
-        if not params["size"]:
-            raise ModuleError("size is required with state=present")
-        sectors = to_sectors(parse_size(params["size"], "size"), "size")
-        if sectors == 0:
-            raise ModuleError("size must be more than 0")
-    io = BaseDeviceIO(module)
-    pool = io.read_pool(params["pool"])
-    device = "/dev/mapper/" + params["name"]
-    before = describe(io, params, pool)
-    actions = plan_device(io, params, pool, sectors)
-    grew = any(a.args[:1] == ["reload"] for a in actions)
-    if actions and not module.check_mode:
-        apply_plan(actions)
-    all_actions = list(actions)
-    if params["state"] == "present":
-        # in check mode a device this run would only create has no filesystem yet
-        active_now = params["name"] in pool["active"] or \
-            (os.path.exists(device) and not module.check_mode)
-        fs = io.filesystem(device) if active_now else {}
-        fs_actions = plan_filesystem(io, params, fs, grew,
-                                     io.mountpoint(device) if active_now else None)
-        if fs_actions and not module.check_mode:
-            apply_plan(fs_actions)
-        all_actions += fs_actions
-    result = dict(changed=bool(all_actions), actions=[a.to_dict() for a in all_actions])
-    if params["state"] == "present":
-        fs = io.filesystem(device) if os.path.exists(device) else {}
-        result.update(device=device, uuid=fs.get("UUID"), fs_type=fs.get("TYPE"),
-                      size=sectors * SECTOR)
+        grew = device.decided[0]
+        active = device_active_now(module, params, device.before["pool"])
+        read = functools.partial(read_filesystem, io.block, "/dev/mapper/" + params["name"], active)
+        plan = functools.partial(plan_found_filesystem, FilesystemTools(module), params, grew)
+        actions += converge(module, read, plan, reread=False).actions
+    result = outcome(actions, **device_report(io, params, sectors))
     if module._diff:
-        if module.check_mode:
-            after = dict(before, active=params["state"] == "present",
-                         size=sectors * SECTOR if params["state"] == "present" else None,
-                         fs_type=params["fs_type"] if params["state"] == "present" else None)
-        else:
-            after = describe(io, params, io.read_pool(params["pool"]))
-        result["diff"] = {"before": before, "after": after}
+        result["diff"] = {"before": device.before["view"],
+                          "after": device_after(module, io, params, device.before["view"], sectors)}
     return result
-
-
-def describe(io, params, pool):
-    dev = pool["active"].get(params["name"])
-    fs = io.filesystem("/dev/mapper/" + params["name"]) if dev else {}
-    return {"thin_id_exists": bool(id_known(pool, params["device_id"])), "active": bool(dev),
-            "size": dev["sectors"] * SECTOR if dev else None, "fs_type": fs.get("TYPE"),
-            "uuid": fs.get("UUID")}
 
 
 def main():

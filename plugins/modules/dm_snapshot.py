@@ -99,131 +99,27 @@ actions:
   sample: [{"cmd": "/usr/sbin/dmsetup suspend base", "why": "suspend the active origin"}]
 """
 
+import functools
+
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.devmapper.storage.plugins.module_utils.runners import (
-    Action,
-    ModuleError,
-    apply_plan,
-    exit_module,
-)
-from ansible_collections.devmapper.storage.plugins.module_utils.sizes import (
-    parse_size,
-    to_sectors,
-    validate_thin_id,
-)
+    converge, exit_module, no_actions, outcome)
 from ansible_collections.devmapper.storage.plugins.module_utils.thin_devices import (
-    PoolMessage,
-    ThinDeviceIO,
-    activate_action,
-    check_name_free,
-    id_known,
-    name_of_id,
-)
-
-
-def plan_snapshot(io, params, pool):
-    """Pure: the steps from the pool as read to what is asked."""
-    snap = params["snapshot_id"]
-    name = params["name"]
-    active = pool["active"]
-    known = id_known(pool, snap)
-    if known is None:
-        raise ModuleError("cannot tell which thin ids pool %s holds: thin_ls is missing "
-                          "(install thin-provisioning-tools)" % params["pool"])
-    actions = []
-    if params["state"] == "absent":
-        if name and name in active:
-            check_name_free(active, name, snap)
-            actions.append(Action(io.dmsetup, ["remove", name], "deactivate the snapshot"))
-        other = name_of_id(dict((n, d) for n, d in active.items() if n != name), snap)
-        if other:
-            raise ModuleError("snapshot_id: thin id %d is active as /dev/mapper/%s; deactivate "
-                              "it first (or pass name=%s)" % (snap, other, other))
-        if known:
-            if not params["force"]:
-                raise ModuleError("deleting thin id %d destroys its data; set force=true to "
-                                  "delete it" % snap)
-            actions.append(PoolMessage(io, params["pool"], "delete %d" % snap, snap,
-                                       "delete thin id %d from the pool" % snap))
-        return actions
-
-    if name:
-        check_name_free(active, name, snap)
-    if not known:
-        origin = params["origin_id"]
-        if origin is None:
-            raise ModuleError("origin_id is required to create snapshot %d" % snap)
-        if not id_known(pool, origin):
-            raise ModuleError("origin_id: thin id %d does not exist in pool %s"
-                              % (origin, params["pool"]))
-        origin_name = name_of_id(active, origin)
-        message = PoolMessage(io, params["pool"], "create_snap %d %d" % (snap, origin), snap,
-                              "snapshot thin id %d into %d" % (origin, snap))
-        if origin_name:
-            # the kernel snapshots only a quiesced origin: suspend flushes its in-flight I/O
-            actions += [Action(io.dmsetup, ["suspend", origin_name],
-                               "suspend the active origin %s" % origin_name),
-                        message,
-                        Action(io.dmsetup, ["resume", origin_name], "resume the origin")]
-        else:
-            actions.append(message)
-    if name and name not in active:
-        if params["size"]:
-            sectors = to_sectors(parse_size(params["size"], "size"), "size")
-        else:
-            origin_name = name_of_id(active, params["origin_id"]) \
-                if params["origin_id"] is not None else None
-            if origin_name is None:
-                raise ModuleError("size is required to activate snapshot %d: its origin is not "
-                                  "active to take the size from" % snap)
-            sectors = active[origin_name]["sectors"]
-        actions.append(activate_action(io, params["pool"], name, snap, sectors))
-    return actions
+    ThinDeviceIO, plan_snapshot, pool_view, predict_snapshot, validate_snapshot_params)
 
 
 def run_module(module):
-    params = module.params
-    for option in ("snapshot_id", "origin_id"):
-        if params[option] is not None:
-            validate_thin_id(params[option], option)
-    if params["state"] != "info" and params["snapshot_id"] is None:
-        raise ModuleError("snapshot_id is required with state=%s" % params["state"])
-    if params["snapshot_id"] is not None and params["snapshot_id"] == params["origin_id"]:
-        raise ModuleError("snapshot_id and origin_id must differ")
+    params = validate_snapshot_params(module.params)
     io = ThinDeviceIO(module)
-    before = io.read_pool(params["pool"])
-    actions = [] if params["state"] == "info" else plan_snapshot(io, params, before)
-    after = before
-    if actions and not module.check_mode:
-        apply_plan(actions)
-        after = io.read_pool(params["pool"])
-    result = dict(changed=bool(actions), actions=[a.to_dict() for a in actions],
-                  thin_ids=after["thin_ids"], active_devices=after["active"])
+    plan = no_actions if params["state"] == "info" else functools.partial(plan_snapshot, io, params)
+    done = converge(module, functools.partial(io.read_pool, params["pool"]), plan)
+    result = outcome(done.actions, thin_ids=done.after["thin_ids"],
+                     active_devices=done.after["active"])
     if module._diff:
-        predicted = after if not module.check_mode else predict(params, before)
-        result["diff"] = {"before": view(before), "after": view(predicted)}
+        predicted = done.after if not module.check_mode else predict_snapshot(params, done.before)
+        result["diff"] = {"before": pool_view(done.before), "after": pool_view(predicted)}
     return result
-
-
-def view(pool):
-    return {"thin_ids": pool["thin_ids"],
-            "active": dict((n, d["device_id"]) for n, d in pool["active"].items())}
-
-
-def predict(params, pool):
-    """What check mode expects the plan to leave."""
-    ids = set(pool["thin_ids"] or [])
-    active = dict(pool["active"])
-    snap, name = params["snapshot_id"], params["name"]
-    if params["state"] == "absent":
-        ids.discard(snap)
-        active.pop(name, None)
-    elif params["state"] == "present":
-        ids.add(snap)
-        if name:
-            active.setdefault(name, {"device_id": snap, "sectors": None})
-    return {"thin_ids": sorted(ids), "active": active}
 
 
 def main():

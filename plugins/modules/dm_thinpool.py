@@ -225,113 +225,18 @@ actions:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.devmapper.storage.plugins.module_utils.runners import (
-    ModuleError,
-    apply_plan,
-    exit_module,
-)
-from ansible_collections.devmapper.storage.plugins.module_utils.sizes import (
-    SECTOR,
-    parse_size,
-    validate_block_sectors,
-)
+    converge, exit_module, outcome)
 from ansible_collections.devmapper.storage.plugins.module_utils.thinpool import (
-    ThinPoolIO,
-    blkid_signature,
-    describe_device,
-    dm_pool_info,
-    lvm_pool_info,
-    metadata_kind,
-    plan_dm_pool,
-    plan_lvm_pool,
-)
-
-
-def validate(params):
-    if params["backend"] == "lvm":
-        if not params["vg"]:
-            raise ModuleError("vg is required with backend=lvm")
-        params["name"] = params["name"] or "thinpool"
-        for option in ("data_device", "metadata_device"):
-            if params[option]:
-                raise ModuleError("%s is for backend=dm; an LVM pool lives in vg" % option)
-    elif params["metadata_lv"]:
-        raise ModuleError("metadata_lv is for backend=lvm")
-    else:
-        if not params["name"]:
-            raise ModuleError("name is required with backend=dm (the /dev/mapper name)")
-        if params["state"] in ("present", "active"):
-            for option in ("data_device", "metadata_device"):
-                if not params[option]:
-                    raise ModuleError("%s is required with backend=dm and state=%s"
-                                      % (option, params["state"]))
-            if params["data_device"] == params["metadata_device"]:
-                raise ModuleError("data_device and metadata_device must be different devices")
-        params["block_sectors"] = validate_block_sectors(
-            parse_size(params["block_size"], "block_size") // SECTOR, "block_size")
-        if params["low_water_mark"] < 0:
-            raise ModuleError("low_water_mark must not be negative")
-
-
-def read_dm(io, params):
-    current = io.read_dm_pool(params["name"])
-    if current is not None:
-        current["users"] = sorted(io.active_thins(current["devno"]))
-        current["metadata_path"] = "/dev/block/" + current["table"]["metadata_dev"]
-        current["thin_ids"] = None
-        if params["state"] in ("absent", "info"):
-            try:
-                current["thin_ids"] = io.thin_ids_in_metadata(params["name"],
-                                                              current["metadata_path"])
-            except ModuleError:
-                current["thin_ids"] = None     # a metadata snapshot is already held elsewhere
-    return current
-
-
-def dm_devices(io, params, current):
-    devices = {}
-    for role in ("data", "metadata"):
-        device = describe_device(params[role + "_device"], role + "_device")
-        if current is None:
-            device["kind"] = metadata_kind(device["path"]) if role == "metadata" else None
-            device["signature"] = blkid_signature(io, device["path"])
-        devices[role] = device
-    if current is None and devices["metadata"]["kind"] == "thin":
-        io.check_metadata(devices["metadata"]["path"])
-    return devices
+    ThinPoolIO, pool_handlers, validate_params)
 
 
 def run_module(module):
-    params = dict(module.params)
-    validate(params)
-    io = ThinPoolIO(module)
-    if params["backend"] == "lvm":
-        def read():
-            return io.read_lvm_pool(params["vg"], params["name"])
-
-        def info(current):
-            return lvm_pool_info(current, params)
-        before = read()
-        actions = [] if params["state"] == "info" else plan_lvm_pool(io, params, before)
-    else:
-        def read():
-            return read_dm(io, params)
-
-        def info(current):
-            return dm_pool_info(current, params["name"])
-        before = read()
-        actions = []
-        if params["state"] != "info":
-            devices = dm_devices(io, params, before) if params["state"] in ("present", "active") \
-                else None
-            actions = plan_dm_pool(io, params, before, devices)
-    after = before
-    if actions and not module.check_mode:
-        apply_plan(actions)
-        after = read()
-    result = dict(changed=bool(actions), actions=[a.to_dict() for a in actions],
-                  pool=info(after))
+    params = validate_params(dict(module.params))
+    read, plan, info = pool_handlers(ThinPoolIO(module), params)
+    done = converge(module, read, plan)
+    result = outcome(done.actions, pool=info(done.after))
     if module._diff:
-        result["diff"] = {"before": info(before), "after": result["pool"]}
+        result["diff"] = {"before": info(done.before), "after": result["pool"]}
     return result
 
 

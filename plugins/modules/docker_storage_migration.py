@@ -149,15 +149,21 @@ actions:
 """
 
 import datetime
-import hashlib
-import json
 import os
 import shutil
-import stat
 import time
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.devmapper.storage.plugins.module_utils.host.dm import DeviceMapper
+from ansible_collections.devmapper.storage.plugins.module_utils.host.docker import (
+    DockerCli, pool_name)
+from ansible_collections.devmapper.storage.plugins.module_utils.host.files import (
+    free_bytes, fsync_path, mount_point, read_json, remove_path, sha256_file, tree_bytes,
+    tree_checksums, write_json_durably)
+from ansible_collections.devmapper.storage.plugins.module_utils.host.loop import LoopDevices
+from ansible_collections.devmapper.storage.plugins.module_utils.host.lvm import LvmReports
+from ansible_collections.devmapper.storage.plugins.module_utils.host.systemd import Systemd
 from ansible_collections.devmapper.storage.plugins.module_utils.migration import (
     PHASE_COMPLETE, PHASE_MIGRATING, PHASE_ROLLED_BACK, PHASE_ROLLING_BACK, STEPS,
     MigrationState, compare_files, compare_images, container_inventory, export_bytes,
@@ -173,104 +179,17 @@ MANIFEST_HASH_LIMIT = 1024 * 1024 * 1024
 DOCKER_UNITS = ["docker.socket", "docker.service"]
 
 
-def sha256_file(path):
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1024 * 1024), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def tree_checksums(root, hash_limit=None):
-    """{relative path: checksum} of every regular file and symlink under ``root``."""
-    sums = {}
-    for directory, dirs, files in os.walk(root):
-        dirs.sort()
-        for name in sorted(files) + [d for d in dirs if os.path.islink(os.path.join(directory, d))]:
-            path = os.path.join(directory, name)
-            rel = os.path.relpath(path, root)
-            info = os.lstat(path)
-            if stat.S_ISLNK(info.st_mode):
-                sums[rel] = "symlink:" + os.readlink(path)
-            elif stat.S_ISREG(info.st_mode):
-                if hash_limit is not None and info.st_size > hash_limit:
-                    sums[rel] = "size:%d" % info.st_size
-                else:
-                    sums[rel] = "sha256:" + sha256_file(path)
-    return sums
-
-
-def tree_bytes(root):
-    total = 0
-    for directory, dummy, files in os.walk(root):
-        for name in files:
-            info = os.lstat(os.path.join(directory, name))
-            if stat.S_ISREG(info.st_mode):
-                total += info.st_blocks * 512
-    return total
-
-
-def existing_ancestor(path):
-    while not os.path.exists(path):
-        path = os.path.dirname(path)
-    return path
-
-
-def mount_point(path):
-    """The mount point of the filesystem that holds ``path`` (or would hold it)."""
-    path = os.path.realpath(existing_ancestor(path))
-    dev = os.stat(path).st_dev
-    while path != "/":
-        parent = os.path.dirname(path)
-        if os.stat(parent).st_dev != dev:
-            return path
-        path = parent
-    return "/"
-
-
-def free_bytes(path):
-    info = os.statvfs(existing_ancestor(path))
-    return info.f_bavail * info.f_frsize
-
-
-def fsync_path(path):
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def write_json_durably(module, path, data):
-    """Temp file, fsync, atomic rename, fsync of the directory: after a power cut the file is
-    either the old one or the new one, whole."""
-    directory = os.path.dirname(path)
-    if not os.path.isdir(directory):
-        os.makedirs(directory, 0o700)
-    tmp = "%s.tmp.%d" % (path, os.getpid())
-    with open(tmp, "w") as handle:
-        json.dump(data, handle, indent=1, sort_keys=True)
-        handle.flush()
-        os.fsync(handle.fileno())
-    module.atomic_move(tmp, path)
-    fsync_path(directory)
-
-
-def read_json(path):
-    if not os.path.exists(path):
-        return None
-    with open(path) as handle:
-        return json.load(handle)
-
-
 class MigrationIO(object):
     """Everything the steps do to the host."""
 
     def __init__(self, module):
         self.module = module
         self.params = module.params
-        self.docker_cli = ToolRunner(module, "docker")
-        self.systemctl = ToolRunner(module, "systemctl")
+        self.docker_cli = DockerCli(module)
+        self.systemd = Systemd(module)
+        self.dm = DeviceMapper(module)
+        self.loop = LoopDevices(module)
+        self.lvm = LvmReports(module)
         self.tar = ToolRunner(module, "tar")
         self.actions = []
 
@@ -317,102 +236,59 @@ class MigrationIO(object):
         raise ModuleError("fault point %s was reached and nobody cut the power" % point)
 
     # -- Docker --------------------------------------------------------------------------------
-    def docker(self, args, check=True):
-        return self.docker_cli.run(args, check=check)
-
     def docker_info(self):
-        rc, out, dummy = self.docker(["info", "--format", "{{json .}}"], check=False)
-        if rc != 0:
-            return None
-        try:
-            return json.loads(out)
-        except ValueError:
-            return None
-
-    def docker_json(self, listing, inspect):
-        dummy, out, dummy = self.docker(listing)
-        ids = sorted(set(out.split()))
-        if not ids:
-            return []
-        # Under heavy load a docker client has been seen to exit 0 with nothing on stdout; one
-        # more try, then a failure that says which command it was.
-        for attempt in (1, 2):
-            dummy, out, err = self.docker(inspect + ids)
-            try:
-                return json.loads(out)
-            except ValueError:
-                if attempt == 2:
-                    raise ModuleError("docker %s gave no JSON (stdout %r, stderr %r)"
-                                      % (" ".join(inspect), out[:200], err[:200]))
-                time.sleep(2)
+        return self.docker_cli.info()
 
     def images(self):
-        return self.docker_json(["image", "ls", "--all", "--quiet", "--no-trunc"],
-                                ["image", "inspect"])
+        return self.docker_cli.inspect_all("image")
 
     def inventory(self):
         images = self.images()
-        volumes = volume_inventory(self.docker_json(["volume", "ls", "--quiet"],
-                                                    ["volume", "inspect"]))
+        volumes = volume_inventory(self.docker_cli.inspect_all("volume"))
         for volume in volumes:
             volume["bytes"] = tree_bytes(volume["mountpoint"]) if volume["restorable"] else 0
         return {
             "images": image_inventory(images),
             "untagged_images": untagged_images(images),
-            "containers": container_inventory(self.docker_json(
-                ["container", "ls", "--all", "--quiet", "--no-trunc"], ["container", "inspect"])),
+            "containers": container_inventory(self.docker_cli.inspect_all("container")),
             "volumes": volumes,
         }
 
     def unit_active(self, unit):
-        rc, dummy, dummy = self.systemctl.run(["is-active", "--quiet", unit], check=False)
-        return rc == 0
+        return self.systemd.is_active(unit)
 
     def hold_docker(self):
         """Stop Docker and keep it from starting, across reboots, until unhold: a Docker that
         started on the old settings with its directory moved aside would make a new, empty one."""
-        self.systemctl.run(["mask"] + DOCKER_UNITS)
-        self.systemctl.run(["stop"] + DOCKER_UNITS)
+        self.systemd.mask(DOCKER_UNITS)
+        self.systemd.stop(DOCKER_UNITS)
         if self.unit_active("docker.service"):
             raise ModuleError("docker.service is still active after systemctl stop")
         self.did("masked and stopped %s" % ", ".join(DOCKER_UNITS))
 
     def unhold_docker(self):
-        self.systemctl.run(["unmask"] + DOCKER_UNITS)
-        self.systemctl.run(["daemon-reload"])
+        self.systemd.unmask(DOCKER_UNITS)
+        self.systemd.daemon_reload()
         self.did("unmasked %s" % ", ".join(DOCKER_UNITS))
 
     # -- pools -----------------------------------------------------------------------------------
     def pool_backend(self, name):
         """`loop`, `lvm`, `dm` (another raw pool) or None when there is no such device."""
-        dmsetup = ToolRunner(self.module, "dmsetup")
-        rc, out, dummy = dmsetup.run(["info", "-c", "--noheadings", "-o", "uuid", name], check=False)
-        if rc != 0:
-            return None
-        if out.strip().startswith("LVM-"):
-            return "lvm"
-        rc, deps, dummy = dmsetup.run(["deps", "-o", "devname", name], check=False)
-        return "loop" if "(loop" in deps else "dm"
+        return self.dm.backend(name)
 
     def release_loop_pool(self, name):
-        dmsetup = ToolRunner(self.module, "dmsetup")
-        dummy, deps, dummy = dmsetup.run(["deps", "-o", "devname", name])
-        loops = ["/dev/" + d.strip("()") for d in deps.split(":", 1)[-1].split() if "loop" in d]
-        dmsetup.run(["remove", name])
-        losetup = ToolRunner(self.module, "losetup")
+        loops = self.dm.loop_devices_under(name)
+        self.dm.remove_now(name)
         for loop in loops:
-            losetup.run(["-d", loop], check=False)
+            self.loop.detach_now(loop)
         self.did("removed loop pool %s and detached %s" % (name, ", ".join(loops)))
 
     def vg_exists(self, vg):
-        if not vg:
-            return False
-        rc, dummy, dummy = ToolRunner(self.module, "vgs").run([vg], check=False)
-        return rc == 0
+        return self.lvm.vg_exists(vg)
 
 
 def source_of(io, info):
-    pool = dict(info.get("DriverStatus") or []).get("Pool Name") if info else None
+    pool = pool_name(info) if info else None
     return {"driver": info.get("Driver") if info else None, "pool": pool,
             "pool_backend": io.pool_backend(pool) if pool else None,
             "docker_root": info.get("DockerRootDir") if info else None}
@@ -559,7 +435,7 @@ def step_export(io, state):
     for image in inventory["images"]:
         final = os.path.join(images_dir, image_file(image))
         tmp = final + ".part"
-        io.docker(["save", "--output", tmp] + image["tags"])
+        io.docker_cli.save(tmp, image["tags"])
         fsync_path(tmp)
         os.rename(tmp, final)
         manifest["images"].append(dict(image, file=os.path.basename(final),
@@ -628,11 +504,7 @@ def step_backup(io, state):
         state.data["archive_sha256"] = sha256_file(io.docker_archive)
         io.save_state(state)
     for name in os.listdir(docker_root) if os.path.isdir(docker_root) else []:
-        path = os.path.join(docker_root, name)
-        if os.path.isdir(path) and not os.path.islink(path):
-            shutil.rmtree(path)
-        else:
-            os.unlink(path)
+        remove_path(os.path.join(docker_root, name))
 
 
 def step_release_source(io, state):
@@ -663,12 +535,7 @@ def step_import(io, state):
             continue
         if sha256_file(path) != image["sha256"]:
             raise ModuleError("%s does not match its checksum from the export" % path)
-        io.docker(["load", "--input", path])
-
-
-def volume_mountpoint(io, name):
-    dummy, out, dummy = io.docker(["volume", "inspect", "--format", "{{.Mountpoint}}", name])
-    return out.strip()
+        io.docker_cli.load(path)
 
 
 def step_restore(io, state):
@@ -680,22 +547,13 @@ def step_restore(io, state):
         path = os.path.join(io.export_dir, "volumes", volume["file"])
         if sha256_file(path) != volume["sha256"]:
             raise ModuleError("%s does not match its checksum from the export" % path)
-        rc, dummy, dummy = io.docker(["volume", "inspect", volume["name"]], check=False)
-        if rc != 0:
-            args = ["volume", "create", "--driver", volume["driver"]]
-            for key, value in sorted(volume["labels"].items()):
-                args += ["--label", "%s=%s" % (key, value)]
-            for key, value in sorted(volume["options"].items()):
-                args += ["--opt", "%s=%s" % (key, value)]
-            io.docker(args + [volume["name"]])
-        mountpoint = volume_mountpoint(io, volume["name"])
+        if not io.docker_cli.volume_exists(volume["name"]):
+            io.docker_cli.volume_create(volume["name"], volume["driver"], volume["labels"],
+                                        volume["options"])
+        mountpoint = io.docker_cli.volume_mountpoint(volume["name"])
         # a run cut short may have extracted part of it; start from empty
         for name in os.listdir(mountpoint):
-            entry = os.path.join(mountpoint, name)
-            if os.path.isdir(entry) and not os.path.islink(entry):
-                shutil.rmtree(entry)
-            else:
-                os.unlink(entry)
+            remove_path(os.path.join(mountpoint, name))
         io.tar.run(["--extract", "--file", path, "--numeric-owner", "--xattrs", "--acls",
                     "--same-permissions", "--directory", mountpoint])
 
@@ -705,11 +563,10 @@ def verification_problems(io):
     problems = compare_images(manifest["images"], docker_images_now(io))
     files = 0
     for volume in manifest["volumes"]:
-        rc, dummy, dummy = io.docker(["volume", "inspect", volume["name"]], check=False)
-        if rc != 0:
+        if not io.docker_cli.volume_exists(volume["name"]):
             problems.append("volume %s is missing" % volume["name"])
             continue
-        actual = tree_checksums(volume_mountpoint(io, volume["name"]))
+        actual = tree_checksums(io.docker_cli.volume_mountpoint(volume["name"]))
         problems += compare_files(volume["name"], volume["files"], actual)
         files += len(volume["files"])
     return problems, {"images": len(manifest["images"]), "volumes": len(manifest["volumes"]),
@@ -731,14 +588,10 @@ def remove_backup(io, state):
     removed = []
     for path in (io.docker_backup, io.docker_archive, io.export_dir, io.path("config"),
                  io.path("docker-backup.manifest.json")):
-        if os.path.isdir(path) and not os.path.islink(path):
+        if os.path.lexists(path):
             removed.append(path)
             if not io.module.check_mode:
-                shutil.rmtree(path)
-        elif os.path.lexists(path):
-            removed.append(path)
-            if not io.module.check_mode:
-                os.unlink(path)
+                remove_path(path)
     for path in removed:
         io.did("remove backup %s" % path)
     return removed
@@ -770,16 +623,10 @@ def step_finish(io, state):
 def restore_config(io, state):
     for path, copy in sorted(state.data["config_paths"].items()):
         if copy is None:
-            if os.path.isdir(path) and not os.path.islink(path):
-                shutil.rmtree(path)
-            elif os.path.lexists(path):
-                os.unlink(path)
+            remove_path(path)
             continue
         if os.path.isdir(copy):
-            if os.path.isdir(path) and not os.path.islink(path):
-                shutil.rmtree(path)
-            elif os.path.lexists(path):
-                os.unlink(path)
+            remove_path(path)
             shutil.copytree(copy, path, symlinks=True)
         else:
             parent = os.path.dirname(path)
@@ -846,26 +693,25 @@ def step_rollback(io, state):
         vg = state.data.get("target_vg")
         if state.data["target"] == "direct_lvm" and vg and io.vg_exists(vg):
             if state.data.get("created_vg"):
-                pvs = ToolRunner(io.module, "pvs")
-                dummy, out, dummy = pvs.run(["--noheadings", "-o", "pv_name", "-S", "vg_name=" + vg])
+                pvs = io.lvm.pv_names(vg)
                 ToolRunner(io.module, "vgchange").run(["--activate", "n", vg])
                 ToolRunner(io.module, "vgremove").run(["--force", vg])
-                for pv in out.split():
+                for pv in pvs:
                     ToolRunner(io.module, "pvremove").run(["--yes", pv], check=False)
                 io.did("removed volume group %s that the migration made" % vg)
             else:
                 ToolRunner(io.module, "vgchange").run(["--activate", "n", vg])
                 io.did("deactivated volume group %s" % vg)
         restore_config(io, state)
-        io.systemctl.run(["daemon-reload"])
+        io.systemd.daemon_reload()
         state.data["rollback_files_verified"] = put_docker_root_back(io, state)
         if source.get("pool") and os.path.exists("/etc/devmapper-storage/pools/%s.conf"
                                                  % source["pool"]):
-            io.systemctl.run(["restart", "devmapper-pool@%s.service" % source["pool"]])
+            io.systemd.restart("devmapper-pool@%s.service" % source["pool"])
             io.did("brought pool %s back" % source["pool"])
         io.unhold_docker()
         if state.data.get("docker_active", True):
-            io.systemctl.run(["start", "docker.service"])
+            io.systemd.start("docker.service")
             io.did("started docker.service")
             info = None
             for dummy in range(60):

@@ -147,82 +147,29 @@ actions:
             "why": "make /dev/loop0 see the new size of data_file"}]
 """
 
-import copy
+import functools
 
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.devmapper.storage.plugins.module_utils.loop_files import (
-    LoopFileIO,
-    plan_loop_file,
-)
+    ROLES, LoopFileIO, plan_pool_files, predict_pool_files, read_pool_files, validate_params)
 from ansible_collections.devmapper.storage.plugins.module_utils.runners import (
-    ModuleError,
-    apply_plan,
-    exit_module,
-)
-from ansible_collections.devmapper.storage.plugins.module_utils.sizes import (
-    parse_size,
-)
-
-ROLES = ("data", "metadata")
-
-
-def read_state(io, params):
-    associations = io.associations()
-    return dict((role, io.read(params[role + "_file"], associations)) for role in ROLES)
-
-
-def plan(io, params, current):
-    actions = []
-    for role in ROLES:
-        size = params[role + "_size"]
-        want = parse_size(size, role + "_size") if size is not None else None
-        actions += plan_loop_file(io, role + "_file", current[role], want, params["state"],
-                                  force=params["force"], remove_file=params["remove_files"])
-    return actions
-
-
-def predict(params, before):
-    """The state check mode reports as "after": what the plan would leave."""
-    after = {}
-    for role in ROLES:
-        state = copy.copy(before[role])
-        if params["state"] == "present":
-            size = params[role + "_size"]
-            if size is not None:
-                state.size = state.loop_size = parse_size(size)
-            state.exists = True
-            state.loop = state.loop or "(a free loop device)"
-        elif params["state"] == "absent":
-            state.loop, state.loop_size, state.holders = None, None, []
-            if params["remove_files"]:
-                state.exists, state.size, state.allocated = False, None, None
-        after[role] = state
-    return after
+    converge, exit_module, no_actions, outcome)
 
 
 def run_module(module):
-    params = module.params
-    if params["data_file"] == params["metadata_file"]:
-        raise ModuleError("data_file and metadata_file must be different files")
-    for role in ROLES:
-        if params["state"] == "absent" and params[role + "_size"] is not None:
-            raise ModuleError("%s_size makes no sense with state=absent" % role)
+    params = validate_params(module.params)
     io = LoopFileIO(module)
-    before = read_state(io, params)
-    actions = [] if params["state"] == "info" else plan(io, params, before)
-    if actions and not module.check_mode:
-        apply_plan(actions)
-        after = read_state(io, params)
-    elif actions:
-        after = predict(params, before)
-    else:
-        after = before
-    result = dict(changed=bool(actions), actions=[a.to_dict() for a in actions],
-                  data=after["data"].to_dict(), metadata=after["metadata"].to_dict())
+    plan = functools.partial(plan_pool_files, io, params)
+    if params["state"] == "info":
+        plan = no_actions
+    done = converge(module, functools.partial(read_pool_files, io, params), plan,
+                    predict=functools.partial(predict_pool_files, params))
+    result = outcome(done.actions, data=done.after["data"].to_dict(),
+                     metadata=done.after["metadata"].to_dict())
     if module._diff:
-        result["diff"] = {"before": dict((r, before[r].to_dict()) for r in ROLES),
-                          "after": dict((r, after[r].to_dict()) for r in ROLES)}
+        result["diff"] = {"before": dict((r, done.before[r].to_dict()) for r in ROLES),
+                          "after": dict((r, done.after[r].to_dict()) for r in ROLES)}
     return result
 
 

@@ -107,144 +107,27 @@ actions:
             "why": "autoextend at 80% by 20%"}]
 """
 
-import os
+import functools
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.devmapper.storage.plugins.module_utils.dm_parsers import (
-    parse_lvm_report,
-)
+from ansible_collections.devmapper.storage.plugins.module_utils.lvm_profile import (
+    ProfileIO, check_monitored, plan_read_profile, profile_diff, profile_report,
+    read_profile_state, validate_params)
 from ansible_collections.devmapper.storage.plugins.module_utils.runners import (
-    Action,
-    ModuleError,
-    ToolRunner,
-    WriteFileAction,
-    apply_plan,
-    exit_module,
-)
-
-PROFILE_DIR = "/etc/lvm/profile"
-# dmeventd's FIFO: present while dm-event.socket listens or dmeventd runs
-DMEVENTD_FIFO = "/run/dmeventd-server"
-
-
-def render_profile(threshold, percent):
-    return ("# Written by devmapper.storage.lvm_thinpool_profile\n"
-            "activation {\n"
-            "\tthin_pool_autoextend_threshold=%d\n"
-            "\tthin_pool_autoextend_percent=%d\n"
-            "}\n" % (threshold, percent))
-
-
-class ProfileIO(object):
-    def __init__(self, module):
-        self.module = module
-        self.lvs = ToolRunner(module, "lvs")
-        self.lvchange = ToolRunner(module, "lvchange")
-
-    def read_pool(self, vg, pool):
-        rc, out, err = self.lvs.run(["--reportformat", "json", "-o",
-                                     "lv_name,lv_attr,lv_profile,seg_monitor,lv_active",
-                                     "%s/%s" % (vg, pool)], check=False)
-        if rc != 0:
-            raise ModuleError("pool: %s/%s not found: %s" % (vg, pool, err.strip()))
-        row = parse_lvm_report(out, "lv")[0]
-        if row["lv_attr"][:1] != "t":
-            raise ModuleError("pool: %s/%s is not a thin pool" % (vg, pool))
-        return row
-
-    @staticmethod
-    def read_file(path):
-        try:
-            with open(path) as handle:
-                return handle.read()
-        except (IOError, OSError):
-            return None
-
-    def dmeventd_available(self):
-        """LVM starts dmeventd itself when its binary is there; otherwise only a running one
-        (listening on its FIFO) can monitor."""
-        return os.path.exists(DMEVENTD_FIFO) or self.module.get_bin_path("dmeventd") is not None
-
-
-def plan_profile(io, params, pool_row, file_content, dmeventd_available):
-    """Pure: the steps from what is to what is asked."""
-    vg_lv = "%s/%s" % (params["vg"], params["pool"])
-    actions = []
-    if params["state"] == "absent":
-        if pool_row["lv_profile"]:
-            actions.append(Action(io.lvchange, ["--detachprofile", vg_lv],
-                                  "detach profile %s" % pool_row["lv_profile"]))
-        return actions
-    want = render_profile(params["threshold"], params["percent"])
-    if file_content != want:
-        actions.append(WriteFileAction(io.module, params["profile_path"], want,
-                                       "autoextend at %d%% by %d%%%s" % (
-                                           params["threshold"], params["percent"],
-                                           " (threshold 100: autoextend disabled)"
-                                           if params["threshold"] == 100 else "")))
-    if pool_row["lv_profile"] != params["profile"]:
-        actions.append(Action(io.lvchange, ["--metadataprofile", params["profile"], vg_lv],
-                              "attach profile %s" % params["profile"]))
-    if params["monitor"] and pool_row["seg_monitor"] != "monitored":
-        if pool_row["lv_active"] != "active":
-            raise ModuleError("%s is not active; activate it (dm_thinpool state=active) before "
-                              "enabling monitoring" % vg_lv)
-        if not dmeventd_available:
-            raise ModuleError(
-                "dmeventd is neither running nor installed, so LVM cannot monitor %s and "
-                "autoextend would never happen. Install it (package dmeventd on Debian/Ubuntu, "
-                "part of lvm2 on RHEL) and start it: systemctl enable --now dm-event.socket; then "
-                "re-run" % vg_lv)
-        actions.append(Action(io.lvchange, ["--monitor", "y", vg_lv],
-                              "have dmeventd monitor the pool so that autoextend happens"))
-    return actions
-
-
-def validate(params):
-    if not 50 <= params["threshold"] <= 100:
-        raise ModuleError("threshold must be from 50 to 100 (100 disables autoextend), got %d"
-                          % params["threshold"])
-    if not 0 <= params["percent"] <= 100:
-        raise ModuleError("percent must be from 0 to 100, got %d" % params["percent"])
-    params["profile"] = params["profile"] or "%s-%s" % (params["vg"], params["pool"])
-    if "/" in params["profile"] or params["profile"].startswith("."):
-        raise ModuleError("profile must be a plain name, got %r" % params["profile"])
-    params["profile_path"] = os.path.join(PROFILE_DIR, params["profile"] + ".profile")
+    converge, exit_module, outcome)
 
 
 def run_module(module):
-    params = dict(module.params)
-    validate(params)
+    params = validate_params(dict(module.params))
     io = ProfileIO(module)
-    pool_before = io.read_pool(params["vg"], params["pool"])
-    file_before = io.read_file(params["profile_path"])
-    actions = plan_profile(io, params, pool_before, file_before, io.dmeventd_available())
-    pool_after, file_after = pool_before, file_before
-    if actions and not module.check_mode:
-        apply_plan(actions)
-        pool_after = io.read_pool(params["vg"], params["pool"])
-        file_after = io.read_file(params["profile_path"])
-        if params["state"] == "present" and params["monitor"] and \
-                pool_after["seg_monitor"] != "monitored":
-            raise ModuleError("lvchange --monitor y ran, but lvs reports seg_monitor=%r for "
-                              "%s/%s: check dmeventd (journalctl -u dm-event)"
-                              % (pool_after["seg_monitor"], params["vg"], params["pool"]),
-                              actions_done=[a.to_dict() for a in actions])
-    result = dict(changed=bool(actions), actions=[a.to_dict() for a in actions],
-                  profile_path=params["profile_path"],
-                  autoextend=params["threshold"] < 100 and params["percent"] > 0,
-                  monitored=pool_after["seg_monitor"] == "monitored",
-                  attached_profile=pool_after["lv_profile"] or None)
+    done = converge(module, functools.partial(read_profile_state, io, params),
+                    functools.partial(plan_read_profile, io, params))
+    if done.actions and not module.check_mode:
+        check_monitored(params, done.after, done.actions)
+    result = outcome(done.actions, **profile_report(params, done.after))
     if module._diff:
-        result["diff"] = [
-            {"before_header": params["profile_path"], "after_header": params["profile_path"],
-             "before": file_before or "", "after": file_after or ""},
-            {"before": {"profile": pool_before["lv_profile"],
-                        "seg_monitor": pool_before["seg_monitor"]},
-             "after": {"profile": pool_after["lv_profile"],
-                       "seg_monitor": pool_after["seg_monitor"]}},
-        ]
+        result["diff"] = profile_diff(params, done.before, done.after)
     return result
 
 

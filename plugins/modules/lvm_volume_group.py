@@ -109,18 +109,14 @@ vg:
       elements: str
 """
 
+import functools
+
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.devmapper.storage.plugins.module_utils.runners import (
-    ModuleError,
-    apply_plan,
-    exit_module,
-)
+    ModuleError, converge, exit_module, outcome)
 from ansible_collections.devmapper.storage.plugins.module_utils.volume_group import (
-    VolumeGroupIO,
-    plan_volume_group,
-    vg_info,
-)
+    VolumeGroupIO, planned_vg, probe_and_plan, vg_info)
 
 
 def run_module(module):
@@ -128,25 +124,14 @@ def run_module(module):
     if not params["devices"]:
         raise ModuleError("devices: give at least one block device")
     io = VolumeGroupIO(module)
-    before = io.read(params["vg"])
-    probes = dict((path, io.probe(path)) for path in params["devices"])
-    actions, to_add, left_out = plan_volume_group(io, params, before, probes)
-    if left_out:
-        module.warn("%s of volume group %s %s not in devices; they stay in the VG (this module "
-                    "does not shrink a VG)" % (", ".join(left_out), params["vg"],
-                                               "is" if len(left_out) == 1 else "are"))
-    after = before
-    if actions and not module.check_mode:
-        apply_plan(actions)
-        after = io.read(params["vg"])
-    result = dict(changed=bool(actions), actions=[a.to_dict() for a in actions],
-                  devices_added=to_add, vg=vg_info(after, params["vg"]))
+    done = converge(module, functools.partial(io.read, params["vg"]),
+                    functools.partial(probe_and_plan, module, io, params))
+    to_add = done.decided[0]
+    result = outcome(done.actions, devices_added=to_add, vg=vg_info(done.after, params["vg"]))
     if module._diff:
-        planned = vg_info(before, params["vg"]) or {"name": params["vg"], "pvs": []}
-        if to_add:
-            planned = dict(planned, pvs=sorted(set(planned["pvs"]) | set(to_add)))
-        result["diff"] = {"before": vg_info(before, params["vg"]) or {},
-                          "after": result["vg"] if not module.check_mode else planned}
+        result["diff"] = {"before": vg_info(done.before, params["vg"]) or {},
+                          "after": result["vg"] if not module.check_mode
+                          else planned_vg(done.before, params["vg"], to_add)}
     return result
 
 

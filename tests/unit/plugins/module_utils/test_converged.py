@@ -5,6 +5,7 @@ import json
 
 from ansible_collections.devmapper.storage.plugins.module_utils import converged as c
 from ansible_collections.devmapper.storage.plugins.module_utils import dm_parsers as p
+from ansible_collections.devmapper.storage.plugins.module_utils.host.docker import storage_of
 from captured import output
 
 LVS = ("lvs -a --reportformat json --units b --nosuffix -o lv_name,vg_name,lv_attr,lv_size,pool_lv,"
@@ -51,7 +52,7 @@ def test_lvm_pool_must_be_active_and_monitored():
 def test_docker_info_gives_driver_and_pool():
     info = {"Driver": "devicemapper", "DriverStatus": [["Pool Name", "docker-thinpool"],
                                                        ["Pool Blocksize", "65.54kB"]]}
-    seen = c.docker_from_info(json.loads(json.dumps(info)))
+    seen = storage_of(json.loads(json.dumps(info)))
     assert seen == {"driver": "devicemapper", "pool": "docker-thinpool"}
     assert c.docker_problems({"driver": "devicemapper", "pool": "docker-thinpool"}, seen) == []
     assert c.docker_problems({"driver": "overlay2", "pool": ""}, seen) == [
@@ -62,7 +63,7 @@ def test_docker_info_gives_driver_and_pool():
     stopped = ('{"ServerErrors":["Cannot connect to the Docker daemon at unix:///var/run/docker.sock.'
                ' Is the docker daemon running?"],"ClientInfo":{"Debug":false,"Context":"default",'
                '"Plugins":[],"Warnings":null}}')
-    assert c.docker_from_info(json.loads(stopped)) is None
+    assert storage_of(json.loads(stopped)) is None
     assert c.docker_problems({"driver": "devicemapper"}, None) == [
         "Docker does not answer (docker info has no storage driver)"]
 

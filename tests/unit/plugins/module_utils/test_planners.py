@@ -4,7 +4,10 @@ the exact commands to run, or refuse. Table-driven: params -> expected argv list
 import pytest
 
 from ansible_collections.devmapper.storage.plugins.module_utils import dm_parsers as p
+from ansible_collections.devmapper.storage.plugins.module_utils import dm_pool as dp
+from ansible_collections.devmapper.storage.plugins.module_utils import lvm_pool as lp
 from ansible_collections.devmapper.storage.plugins.module_utils import thinpool as tp
+from ansible_collections.devmapper.storage.plugins.module_utils.host.loop import LoopDevices
 from ansible_collections.devmapper.storage.plugins.module_utils.loop_files import (
     LoopFileState,
     plan_loop_file,
@@ -33,7 +36,7 @@ def lvm_current(state="lvm_pool"):
     lvs = p.parse_lvm_report(output(state, "lvs -a")["stdout"], "lv")
     pool = next(lv for lv in lvs if lv["lv_name"] == "thinpool")
     return {"vg": vg, "pool": pool, "thin_lvs": [lv for lv in lvs if lv["pool_lv"] == "thinpool"],
-            "lvs": lvs}
+            "lvs": lvs, "thin_check_installed": True}
 
 
 def params(**kw):
@@ -53,7 +56,7 @@ IO = tp.ThinPoolIO(FakeModule())
 def test_new_pool_follows_the_runbook():
     current = lvm_current()
     vg = dict(current["vg"], free_count=current["vg"]["extent_count"])
-    actions = tp.plan_lvm_pool(IO, params(), {"vg": vg, "pool": None, "thin_lvs": []})
+    actions = lp.plan_lvm_pool(IO, params(), {"vg": vg, "pool": None, "thin_lvs": []})
     data = vg["extent_count"] * 95 // 100
     meta = vg["extent_count"] * 1 // 100
     assert argvs(actions) == [
@@ -75,7 +78,7 @@ def test_new_pool_follows_the_runbook():
     ({"state": "absent", "force": True}, [["/sbin/lvremove", "--yes", "docker/thinpool"]]),
 ])
 def test_existing_pool(kw, expected):
-    assert argvs(tp.plan_lvm_pool(IO, params(**kw), lvm_current())) == expected
+    assert argvs(lp.plan_lvm_pool(IO, params(**kw), lvm_current())) == expected
 
 
 def test_growth_after_vgextend_targets_absolute_extents():
@@ -84,8 +87,8 @@ def test_growth_after_vgextend_targets_absolute_extents():
     vg["extent_count"] *= 2
     vg["free_count"] += current["vg"]["extent_count"]
     current["vg"] = vg
-    assert tp.plan_lvm_pool(IO, params(), current) == []
-    actions = tp.plan_lvm_pool(IO, params(data_size="95%VG", metadata_size="1%VG"), current)
+    assert lp.plan_lvm_pool(IO, params(), current) == []
+    actions = lp.plan_lvm_pool(IO, params(data_size="95%VG", metadata_size="1%VG"), current)
     want = vg["extent_count"] * 95 // 100
     assert argvs(actions)[0] == ["/sbin/lvextend", "--extents", str(want), "docker/thinpool"]
     meta = vg["extent_count"] // 100 * vg["extent_size"]
@@ -102,19 +105,19 @@ def test_growth_after_vgextend_targets_absolute_extents():
 ])
 def test_refusals(kw, message):
     with pytest.raises(ModuleError, match=message.replace("(", r"\(").replace(")", r"\)")):
-        tp.plan_lvm_pool(IO, params(**kw), lvm_current())
+        lp.plan_lvm_pool(IO, params(**kw), lvm_current())
 
 
 def test_missing_vg_and_thin_check():
     with pytest.raises(ModuleError, match="vg: volume group docker does not exist"):
-        tp.plan_lvm_pool(IO, params(), {"vg": None, "pool": None, "thin_lvs": []})
+        lp.plan_lvm_pool(IO, params(), {"vg": None, "pool": None, "thin_lvs": []})
     nothing = {"vg": None, "pool": None, "thin_lvs": []}
-    assert tp.plan_lvm_pool(IO, params(state="absent"), nothing) == []
+    assert lp.plan_lvm_pool(IO, params(state="absent"), nothing) == []
     current = lvm_current("lvm_pool_inactive")
-    no_check = tp.ThinPoolIO(FakeModule(missing=["thin_check"]))
+    no_check = dict(current, thin_check_installed=False)
     with pytest.raises(ModuleError, match="thin_check is not installed"):
-        tp.plan_lvm_pool(no_check, params(state="active"), current)
-    assert argvs(tp.plan_lvm_pool(IO, params(state="active"), current)) == [
+        lp.plan_lvm_pool(IO, params(state="active"), no_check)
+    assert argvs(lp.plan_lvm_pool(IO, params(state="active"), current)) == [
         ["/sbin/lvchange", "--activate", "y", "docker/thinpool"]]
 
 
@@ -142,9 +145,9 @@ def devices(current, data_size, meta_size=16 * MiB, kind="empty", signature=None
 
 def test_dm_pool_unchanged_then_grown_by_reload():
     current = dm_current("loop_pool", "fx-pool")
-    assert tp.plan_dm_pool(IO, dm_params(name="fx-pool"), current,
+    assert dp.plan_dm_pool(IO, dm_params(name="fx-pool"), current,
                            devices(current, 256 * MiB)) == []
-    actions = tp.plan_dm_pool(IO, dm_params(name="fx-pool"), current, devices(current, 512 * MiB))
+    actions = dp.plan_dm_pool(IO, dm_params(name="fx-pool"), current, devices(current, 512 * MiB))
     table = "0 %d thin-pool %s %s 128 32768 1 skip_block_zeroing" % (
         512 * MiB // 512, current["table"]["metadata_dev"], current["table"]["data_dev"])
     assert argvs(actions) == [["/sbin/dmsetup", "suspend", "fx-pool"],
@@ -160,28 +163,29 @@ def test_dm_pool_refusals(kw, dev_kw, message):
     current = dm_current("loop_pool", "fx-pool")
     devs = devices(current, dev_kw.get("data_size", 256 * MiB))
     with pytest.raises(ModuleError, match=message):
-        tp.plan_dm_pool(IO, dm_params(name="fx-pool", **kw), current, devs)
+        dp.plan_dm_pool(IO, dm_params(name="fx-pool", **kw), current, devs)
 
 
 def test_new_dm_pool_guards_metadata_and_data():
     current = dm_current("loop_pool", "fx-pool")
     with pytest.raises(ModuleError, match="not thin-pool metadata"):
-        tp.plan_dm_pool(IO, dm_params(), None, devices(current, 256 * MiB, kind="other"))
+        dp.plan_dm_pool(IO, dm_params(), None, devices(current, 256 * MiB, kind="other"))
     with pytest.raises(ModuleError, match="carries a xfs signature"):
-        tp.plan_dm_pool(IO, dm_params(), None, devices(current, 256 * MiB, signature="xfs"))
+        dp.plan_dm_pool(IO, dm_params(), None, devices(current, 256 * MiB, signature="xfs"))
     with pytest.raises(ModuleError, match="state=active only brings back"):
-        tp.plan_dm_pool(IO, dm_params(state="active"), None, devices(current, 256 * MiB))
-    forced = tp.plan_dm_pool(IO, dm_params(force=True), None,
+        dp.plan_dm_pool(IO, dm_params(state="active"), None, devices(current, 256 * MiB))
+    forced = dp.plan_dm_pool(IO, dm_params(force=True), None,
                              devices(current, 256 * MiB, kind="other"))
     assert [a[1] for a in argvs(forced)] == ["if=/dev/zero", "create"]
-    again = tp.plan_dm_pool(IO, dm_params(state="active"), None,
+    again = dp.plan_dm_pool(IO, dm_params(state="active"), None,
                             devices(current, 256 * MiB, kind="thin", signature="xfs"))
     assert argvs(again)[0][:3] == ["/sbin/dmsetup", "create", "pool"]
 
 
 LOOP_IO = type("LoopIO", (), {})()
-for _tool in ("truncate", "losetup", "rm"):
+for _tool in ("truncate", "rm"):
     setattr(LOOP_IO, _tool, tp.ToolRunner(FakeModule(), _tool))
+LOOP_IO.loop = LoopDevices(FakeModule())
 
 
 @pytest.mark.parametrize("current,want,state,kw,expected", [
@@ -213,3 +217,9 @@ def test_loop_file_plans(current, want, state, kw, expected):
 def test_loop_file_refusals(current, want, state, kw, message):
     with pytest.raises(ModuleError, match=message):
         plan_loop_file(LOOP_IO, "data_file", current, want, state, **kw)
+
+
+def test_a_file_to_create_needs_its_directory_as_read():
+    missing = LoopFileState("/tmp/nowhere/d", parent_exists=False)
+    with pytest.raises(ModuleError, match="data_file: directory /tmp/nowhere does not exist"):
+        plan_loop_file(LOOP_IO, "data_file", missing, 64 * MiB, "present")

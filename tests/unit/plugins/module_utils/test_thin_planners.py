@@ -1,25 +1,23 @@
 """Planners of dm_snapshot, dm_base_device, lvm_thinpool_profile and LV conversion, on the pool
 captured in state loop_pool_thins (ids 0 and 1, active as fx-base and fx-snap)."""
 
-import importlib
-
 import pytest
 
 from ansible_collections.devmapper.storage.plugins.module_utils import dm_parsers as p
+from ansible_collections.devmapper.storage.plugins.module_utils import lvm_pool as lp
 from ansible_collections.devmapper.storage.plugins.module_utils import thinpool as tp
 from ansible_collections.devmapper.storage.plugins.module_utils.runners import ModuleError
 from captured import output
 from test_planners import FakeModule, argvs, lvm_current, params
 
-snapshot = importlib.import_module("ansible_collections.devmapper.storage.plugins.modules."
-                                   "dm_snapshot")
-base = importlib.import_module("ansible_collections.devmapper.storage.plugins.modules."
-                               "dm_base_device")
-profile = importlib.import_module("ansible_collections.devmapper.storage.plugins.modules."
-                                  "lvm_thinpool_profile")
+from ansible_collections.devmapper.storage.plugins.module_utils import base_device as base
+from ansible_collections.devmapper.storage.plugins.module_utils import filesystem
+from ansible_collections.devmapper.storage.plugins.module_utils import lvm_profile as profile
+from ansible_collections.devmapper.storage.plugins.module_utils import thin_devices as snapshot
 
 MiB = 1 << 20
-IO = base.BaseDeviceIO(FakeModule())
+IO = snapshot.ThinDeviceIO(FakeModule())
+FS_TOOLS = filesystem.FilesystemTools(FakeModule())
 
 
 def pool_state():
@@ -102,7 +100,14 @@ def base_params(**kw):
         ["/sbin/dmsetup", "message", "fx-pool", "0", "delete 0"]]),
 ])
 def test_base_device_plans(kw, sectors, expected):
-    assert argvs(base.plan_device(IO, base_params(**kw), pool_state(), sectors)) == expected
+    assert argvs(base.plan_device(IO, base_params(**kw), pool_state(), sectors)[0]) == expected
+
+
+def test_base_device_plan_says_when_the_device_grows():
+    assert base.plan_device(IO, base_params(), pool_state(), 1024 * MiB // 512)[1] is True
+    assert base.plan_device(IO, base_params(), pool_state(), 512 * MiB // 512)[1] is False
+    assert base.plan_device(IO, base_params(device_id=5, name="fx-new"), pool_state(), 2048)[1] \
+        is False
 
 
 def test_base_device_refuses_shrink_and_unforced_removal():
@@ -127,12 +132,13 @@ def test_base_device_refuses_shrink_and_unforced_removal():
      [["/sbin/mkfs.xfs", "-q", "-K", "-f", "/dev/mapper/fx-base"]]),
 ])
 def test_filesystem_plans(fs, kw, grew, mounted, expected):
-    assert argvs(base.plan_filesystem(IO, base_params(**kw), fs, grew, mounted)) == expected
+    actions = filesystem.plan_filesystem(FS_TOOLS, base_params(**kw), fs, grew, mounted)
+    assert argvs(actions) == expected
 
 
 def test_filesystem_of_another_type_is_not_formatted_without_force():
     with pytest.raises(ModuleError, match="fs_type: /dev/mapper/fx-base already holds a ext4"):
-        base.plan_filesystem(IO, base_params(), {"TYPE": "ext4"}, False, None)
+        filesystem.plan_filesystem(FS_TOOLS, base_params(), {"TYPE": "ext4"}, False, None)
 
 
 def profile_params(**kw):
@@ -174,11 +180,11 @@ def test_existing_lvs_are_converted_only_with_force():
     current = dict(current, pool=plain, lvs=[plain, meta])
     io = tp.ThinPoolIO(FakeModule())
     with pytest.raises(ModuleError, match="set force=true"):
-        tp.plan_lvm_pool(io, params(metadata_lv="mymeta"), current)
-    assert argvs(tp.plan_lvm_pool(io, params(metadata_lv="mymeta", force=True), current)) == [
+        lp.plan_lvm_pool(io, params(metadata_lv="mymeta"), current)
+    assert argvs(lp.plan_lvm_pool(io, params(metadata_lv="mymeta", force=True), current)) == [
         ["/sbin/lvconvert", "--yes", "--zero", "n", "--chunksize", "524288b", "--thinpool",
          "docker/thinpool", "--poolmetadata", "docker/mymeta"]]
     with pytest.raises(ModuleError, match="metadata_lv: docker/other does not exist"):
-        tp.plan_lvm_pool(io, params(metadata_lv="other", force=True), current)
+        lp.plan_lvm_pool(io, params(metadata_lv="other", force=True), current)
     # once it is a pool, asking again changes nothing
-    assert tp.plan_lvm_pool(io, params(metadata_lv="mymeta"), lvm_current()) == []
+    assert lp.plan_lvm_pool(io, params(metadata_lv="mymeta"), lvm_current()) == []

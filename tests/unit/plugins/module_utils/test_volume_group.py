@@ -7,6 +7,10 @@ import os
 import pytest
 
 from ansible_collections.devmapper.storage.plugins.module_utils import volume_group as vgm
+from ansible_collections.devmapper.storage.plugins.module_utils.dm_parsers import (
+    parse_blkid_export,
+)
+from ansible_collections.devmapper.storage.plugins.module_utils.host import blkid, lvm
 from ansible_collections.devmapper.storage.plugins.module_utils.runners import ModuleError
 
 FIXTURE = os.path.join(os.path.dirname(__file__), "..", "..", "fixtures", "volume_group.json")
@@ -30,10 +34,14 @@ def out(state, command):
     return STATES[state][command]["stdout"]
 
 
+def readable(blkid_output):
+    return blkid.signatures(parse_blkid_export(blkid_output))
+
+
 def current(state):
     vgs = STATES[state][VGS]
-    return {"pvs": vgm.parse_pvs(out(state, PVS)),
-            "vg": vgm.parse_vg(vgs["stdout"]) if vgs["rc"] == 0 else None}
+    return {"pvs": lvm.parse_pvs(out(state, PVS)),
+            "vg": lvm.parse_vg(vgs["stdout"]) if vgs["rc"] == 0 else None}
 
 
 def probe(path, blkid_state=None, lsblk_state=None, exists=True, block=True, holders=()):
@@ -41,10 +49,10 @@ def probe(path, blkid_state=None, lsblk_state=None, exists=True, block=True, hol
     signatures = []
     if blkid_state:
         result = STATES[blkid_state]["blkid -p -o export %s" % dev]
-        signatures = vgm.parse_blkid_export(result["stdout"]) if result["rc"] == 0 else []
+        signatures = readable(result["stdout"]) if result["rc"] == 0 else []
     mounted = []
     if lsblk_state:
-        mounted = vgm.mounted_in_lsblk(
+        mounted = blkid.mounted_in_lsblk(
             out(lsblk_state, "lsblk --json --paths --output NAME,MOUNTPOINT %s" % dev))
     return {"path": path, "real": path, "exists": exists, "block": block,
             "signatures": signatures, "mounted": mounted, "holders": list(holders)}
@@ -57,22 +65,22 @@ def plan(state, devices, probes, force=False):
 
 
 def test_parsers_read_the_captured_output():
-    assert vgm.parse_pvs(out("vg_one_pv_orphan_pv_xfs", PVS)) == {"/dev/ubdb": "docker",
+    assert lvm.parse_pvs(out("vg_one_pv_orphan_pv_xfs", PVS)) == {"/dev/ubdb": "docker",
                                                                   "/dev/ubdc": ""}
-    vg = vgm.parse_vg(out("vg_two_pvs", VGS))
+    vg = lvm.parse_vg(out("vg_two_pvs", VGS))
     assert vg == {"name": "docker", "size": 2139095040, "free": 2139095040,
                   "extent_size": 4 << 20, "pv_count": 2}
     assert STATES["blank"][VGS]["rc"] != 0 and "not found" in STATES["blank"][VGS]["stderr"]
-    assert vgm.parse_blkid_export(out("vg_one_pv_orphan_pv_xfs", "blkid -p -o export /dev/ubdd")) \
+    assert readable(out("vg_one_pv_orphan_pv_xfs", "blkid -p -o export /dev/ubdd")) \
         == ["xfs filesystem"]
-    assert vgm.parse_blkid_export(out("dos_partition_table", "blkid -p -o export /dev/ubdd")) \
+    assert readable(out("dos_partition_table", "blkid -p -o export /dev/ubdd")) \
         == ["dos partition table"]
-    assert vgm.parse_blkid_export(out("vg_one_pv_orphan_pv_xfs", "blkid -p -o export /dev/ubdc")) \
+    assert readable(out("vg_one_pv_orphan_pv_xfs", "blkid -p -o export /dev/ubdc")) \
         == ["LVM2_member"]
-    assert vgm.mounted_in_lsblk(out("mounted_ext4", "lsblk --json --paths --output "
-                                    "NAME,MOUNTPOINT /dev/ubdd")) == ["/dev/ubdd on /mnt/x"]
-    assert vgm.mounted_in_lsblk(out("blank", "lsblk --json --paths --output "
-                                    "NAME,MOUNTPOINT /dev/ubdb")) == []
+    assert blkid.mounted_in_lsblk(out("mounted_ext4", "lsblk --json --paths --output "
+                                      "NAME,MOUNTPOINT /dev/ubdd")) == ["/dev/ubdd on /mnt/x"]
+    assert blkid.mounted_in_lsblk(out("blank", "lsblk --json --paths --output "
+                                      "NAME,MOUNTPOINT /dev/ubdb")) == []
 
 
 def test_blank_disk_becomes_a_new_vg():

@@ -1,0 +1,55 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) devmapper.storage contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Facts about a setup that several roles need: the one place each is spelled.
+
+docker_dm_opts: Docker's devicemapper storage options for a pool (loop_lvm, direct_lvm,
+storage_migration). lvm_dm_name: the device-mapper name LVM gives a thin pool (direct_lvm,
+storage_migration). pool_activation_paths: the files the pool_activation role writes (that role's
+tasks, and the fast path of loop_lvm and direct_lvm, which checks them)."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+POOL_CONFIG_DIR = "/etc/devmapper-storage/pools"
+ACTIVATION_UNIT = "/etc/systemd/system/devmapper-pool@.service"
+ACTIVATION_SCRIPT = "/usr/local/sbin/devmapper-pool-activate"
+ENGINE_DROPIN = "10-devmapper-pool.conf"
+
+
+def docker_dm_opts(pool, min_free_space):
+    """The storage-opts of daemon.json for devicemapper on /dev/mapper/``pool``."""
+    return ["dm.thinpooldev=/dev/mapper/%s" % pool,
+            "dm.use_deferred_removal=true",
+            "dm.use_deferred_deletion=true",
+            "dm.min_free_space=%s" % min_free_space]
+
+
+def lvm_dm_name(vg, lv):
+    """LVM names an LV's device VG-LV, with each hyphen inside either name doubled."""
+    return "%s-%s" % (str(vg).replace("-", "--"), str(lv).replace("-", "--"))
+
+
+def pool_activation_paths(name, services):
+    """{config, unit, script, dropins: {service: path}, files: every one of them, in that order}
+    of the pool ``name`` and the engines ``services`` that require it."""
+    paths = {
+        "config": "%s/%s.conf" % (POOL_CONFIG_DIR, name),
+        "unit": ACTIVATION_UNIT,
+        "script": ACTIVATION_SCRIPT,
+        "dropins": dict((service, "/etc/systemd/system/%s.d/%s" % (service, ENGINE_DROPIN))
+                        for service in services),
+    }
+    paths["files"] = [paths["config"], paths["unit"], paths["script"]] + \
+        [paths["dropins"][service] for service in services]
+    return paths
+
+
+class FilterModule(object):
+    def filters(self):
+        return {
+            "docker_dm_opts": docker_dm_opts,
+            "lvm_dm_name": lvm_dm_name,
+            "pool_activation_paths": pool_activation_paths,
+        }

@@ -1,0 +1,191 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) devmapper.storage contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Device-mapper (dmsetup) and the thin-provisioning tools: the only place their command lines
+are built, for reads (a pool's table and status, its active thin devices, the ids in its
+metadata, what a pool is made of) and for the actions planners put in a plan.
+
+Used by: thinpool and thin_devices (pools and thin devices), converged (the fast path's pool
+reads), docker_storage_migration (what Docker's pool is, and releasing a loop pool).
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import errno
+
+from ansible_collections.devmapper.storage.plugins.module_utils.dm_parsers import (
+    ThinPoolStatus,
+    parse_thin_ls,
+    parse_thin_pool_table,
+    parse_thin_table,
+    split_dmsetup_lines,
+)
+from ansible_collections.devmapper.storage.plugins.module_utils.runners import (
+    Action,
+    CommandError,
+    ModuleError,
+    ToolRunner,
+)
+
+DMSETUP = "dmsetup"
+THIN_LS = "thin_ls"
+THIN_CHECK = "thin_check"
+
+# What the kernel's answers to pool messages mean to someone managing thin devices.
+MESSAGE_ERRORS = {
+    errno.EEXIST: "thin id %(id)s already exists in pool %(pool)s",
+    errno.ENODATA: "thin id %(id)s does not exist in pool %(pool)s",
+    errno.EBUSY: "thin id %(id)s in pool %(pool)s is in use (active or being snapshotted)",
+}
+
+
+class PoolMessage(Action):
+    """``dmsetup message POOL 0 'MSG'`` whose kernel refusals become plain sentences."""
+
+    def __init__(self, runner, pool, message, thin_id, why):
+        super(PoolMessage, self).__init__(runner, ["message", pool, "0", message], why)
+        self.pool = pool
+        self.thin_id = thin_id
+
+    def apply(self):
+        try:
+            return super(PoolMessage, self).apply()
+        except CommandError as exc:
+            text = MESSAGE_ERRORS.get(exc.errno)
+            if text:
+                exc.msg = "%s (%s)" % (text % {"id": self.thin_id, "pool": self.pool},
+                                       exc.msg)
+            raise
+
+
+def metadata_path(table):
+    """The metadata device of a pool (its parsed table) as a path: /dev/block/MAJOR:MINOR."""
+    return "/dev/block/" + table["metadata_dev"]
+
+
+def thin_table(sectors, pool_name, thin_id):
+    """The table line of thin device ``thin_id`` of pool /dev/mapper/``pool_name``."""
+    return "0 %d thin /dev/mapper/%s %d" % (sectors, pool_name, thin_id)
+
+
+class DeviceMapper(object):
+    def __init__(self, module):
+        self.module = module
+        self.dmsetup = ToolRunner(module, DMSETUP)
+
+    def thin_check_installed(self):
+        return self.module.get_bin_path(THIN_CHECK) is not None
+
+    # ---- reads ---------------------------------------------------------------------------------
+    def exists(self, name):
+        rc, out, err = self.dmsetup.run(["info", name], check=False)
+        if rc != 0 and "does not exist" not in err and "No such device" not in err:
+            raise CommandError(self.dmsetup.argv(["info", name]), rc, out, err)
+        return rc == 0
+
+    def target_line(self, verb, name):
+        """The one target line of ``dmsetup table|status NAME`` (a thin pool has exactly one)."""
+        out = self.dmsetup.run([verb, name])[1]
+        lines = split_dmsetup_lines(out)
+        if len(lines) != 1:
+            raise ModuleError("%s has %d targets; a thin pool has exactly one" % (name, len(lines)))
+        return lines[0][1]
+
+    def thin_pool_table_and_status(self, name):
+        """(parsed table, ThinPoolStatus) of the active thin pool ``name``."""
+        table = parse_thin_pool_table(self.target_line("table", name))
+        status = ThinPoolStatus(self.target_line("status", name),
+                                block_sectors=table["block_sectors"])
+        return table, status
+
+    def read_thin_pool(self, name):
+        """{name, table, status, devno} of the active thin pool ``name``, or None."""
+        if not self.exists(name):
+            return None
+        table, status = self.thin_pool_table_and_status(name)
+        info = self.dmsetup.run(["info", "-c", "--noheadings", "-o", "major,minor", name])[1]
+        devno = info.strip().replace(" ", "")
+        return {"name": name, "table": table, "status": status, "devno": devno}
+
+    def active_thins(self, pool_devno):
+        """{dm name: {"device_id", "sectors"}} of active thin devices whose table points at the
+        pool (major:minor)."""
+        out = self.dmsetup.run(["table", "--target", "thin"])[1]
+        found = {}
+        for name, line in split_dmsetup_lines(out):
+            table = parse_thin_table(line)
+            if table["pool_dev"] == pool_devno:
+                found[name] = {"device_id": table["device_id"],
+                               "sectors": table["length_sectors"]}
+        return found
+
+    def thin_ids_in_metadata(self, pool, metadata_dev):
+        """Thin device ids recorded in the pool's metadata (active or not), through a metadata
+        snapshot and thin_ls; None when thin_ls is not installed."""
+        if self.module.get_bin_path(THIN_LS) is None:
+            return None
+        thin_ls = ToolRunner(self.module, THIN_LS)
+        self.dmsetup.run(["message", pool, "0", "reserve_metadata_snap"])
+        try:
+            out = thin_ls.run(["--metadata-snap", "-o", "DEV", metadata_dev])[1]
+        finally:
+            self.dmsetup.run(["message", pool, "0", "release_metadata_snap"], check=False)
+        return [row["dev"] for row in parse_thin_ls(out)]
+
+    def check_metadata(self, metadata_dev):
+        """Run thin_check on a metadata device (the pool must not be active)."""
+        if not self.thin_check_installed():
+            return "thin_check is not installed; metadata not checked"
+        thin_check = ToolRunner(self.module, THIN_CHECK)
+        rc, out, err = thin_check.run(["-q", metadata_dev], check=False)
+        if rc != 0:
+            raise ModuleError(
+                "thin_check found damaged metadata on %s; the pool was not activated. Repair it "
+                "with thin_repair into a new metadata device (then swap it in), or restore from "
+                "backup" % metadata_dev, cmd=" ".join(thin_check.argv(["-q", metadata_dev])),
+                rc=rc, stdout=out, stderr=err)
+        return "thin_check passed"
+
+    def backend(self, name):
+        """`loop`, `lvm`, `dm` (another raw pool) or None when there is no such device."""
+        rc, out, dummy = self.dmsetup.run(["info", "-c", "--noheadings", "-o", "uuid", name],
+                                          check=False)
+        if rc != 0:
+            return None
+        if out.strip().startswith("LVM-"):
+            return "lvm"
+        rc, deps, dummy = self.dmsetup.run(["deps", "-o", "devname", name], check=False)
+        return "loop" if "(loop" in deps else "dm"
+
+    def loop_devices_under(self, name):
+        """The loop devices (/dev/loopN) device ``name`` is built on."""
+        dummy, deps, dummy = self.dmsetup.run(["deps", "-o", "devname", name])
+        return ["/dev/" + d.strip("()") for d in deps.split(":", 1)[-1].split() if "loop" in d]
+
+    def remove_now(self, name):
+        self.dmsetup.run(["remove", name])
+
+    # ---- actions: what a plan runs -------------------------------------------------------------
+    def create(self, name, table, why):
+        return Action(self.dmsetup, ["create", name, "--table", table], why)
+
+    def remove(self, name, why):
+        return Action(self.dmsetup, ["remove", name], why)
+
+    def reload_steps(self, name, table, whys):
+        """Suspend, load ``table``, resume: how a live device changes its table; ``whys`` gives
+        the reason of each of the three steps."""
+        return [Action(self.dmsetup, ["suspend", name], whys[0]),
+                Action(self.dmsetup, ["reload", name, "--table", table], whys[1]),
+                Action(self.dmsetup, ["resume", name], whys[2])]
+
+    def suspend(self, name, why):
+        return Action(self.dmsetup, ["suspend", name], why)
+
+    def resume(self, name, why):
+        return Action(self.dmsetup, ["resume", name], why)
+
+    def message(self, pool, text, thin_id, why):
+        return PoolMessage(self.dmsetup, pool, text, thin_id, why)

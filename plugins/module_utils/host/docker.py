@@ -1,0 +1,100 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) devmapper.storage contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Docker's command-line client: the only place its command lines are built.
+
+``info`` is the one reader of ``docker info``; ``storage_of`` and ``pool_name`` are what the
+collection needs of its answer. Used by: converged (the fast path's driver and pool) and
+docker_storage_migration (the source storage, and exporting and importing images and volumes).
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+import time
+
+from ansible_collections.devmapper.storage.plugins.module_utils.runners import (
+    ModuleError,
+    ToolRunner,
+)
+
+DOCKER = "docker"
+# what the inventory lists and inspects, per kind: (listing, inspect)
+LISTINGS = {
+    "image": (["image", "ls", "--all", "--quiet", "--no-trunc"], ["image", "inspect"]),
+    "volume": (["volume", "ls", "--quiet"], ["volume", "inspect"]),
+    "container": (["container", "ls", "--all", "--quiet", "--no-trunc"], ["container", "inspect"]),
+}
+
+
+def pool_name(info):
+    """The devicemapper pool named in ``docker info`` JSON (None for another driver)."""
+    status = dict((row[0], row[1]) for row in (info.get("DriverStatus") or []) if len(row) == 2)
+    return status.get("Pool Name")
+
+
+def storage_of(info):
+    """{driver, pool} from ``docker info --format '{{json .}}'`` JSON; None when the client
+    answered alone (it prints its own half of the JSON, without a driver, when no daemon runs)."""
+    if not info.get("Driver"):
+        return None
+    return {"driver": info.get("Driver"), "pool": pool_name(info)}
+
+
+class DockerCli(object):
+    def __init__(self, module):
+        self.docker = ToolRunner(module, DOCKER)
+
+    def info(self):
+        """``docker info`` as JSON, or None when it fails or prints something else."""
+        rc, out, dummy = self.docker.run(["info", "--format", "{{json .}}"], check=False)
+        if rc != 0:
+            return None
+        try:
+            return json.loads(out)
+        except ValueError:
+            return None
+
+    def inspect_all(self, kind):
+        """``docker KIND inspect`` of every image, volume or container, as JSON."""
+        listing, inspect = LISTINGS[kind]
+        dummy, out, dummy = self.docker.run(listing)
+        ids = sorted(set(out.split()))
+        if not ids:
+            return []
+        # Under heavy load a docker client has been seen to exit 0 with nothing on stdout; one
+        # more try, then a failure that says which command it was.
+        for attempt in (1, 2):
+            dummy, out, err = self.docker.run(inspect + ids)
+            try:
+                return json.loads(out)
+            except ValueError:
+                if attempt == 2:
+                    raise ModuleError("docker %s gave no JSON (stdout %r, stderr %r)"
+                                      % (" ".join(inspect), out[:200], err[:200]))
+                time.sleep(2)
+
+    def save(self, output, tags):
+        self.docker.run(["save", "--output", output] + list(tags))
+
+    def load(self, path):
+        self.docker.run(["load", "--input", path])
+
+    def volume_exists(self, name):
+        rc, dummy, dummy = self.docker.run(["volume", "inspect", name], check=False)
+        return rc == 0
+
+    def volume_create(self, name, driver, labels, options):
+        args = ["volume", "create", "--driver", driver]
+        for key, value in sorted(labels.items()):
+            args += ["--label", "%s=%s" % (key, value)]
+        for key, value in sorted(options.items()):
+            args += ["--opt", "%s=%s" % (key, value)]
+        self.docker.run(args + [name])
+
+    def volume_mountpoint(self, name):
+        dummy, out, dummy = self.docker.run(["volume", "inspect", "--format", "{{.Mountpoint}}",
+                                             name])
+        return out.strip()

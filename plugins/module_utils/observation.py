@@ -1,0 +1,175 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) devmapper.storage contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""What the fast path observes on a host (converged_state), through the host layer, and the
+record of a converged host on disk. Judging what was observed is module_utils/converged.py's.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+import os
+
+from ansible_collections.devmapper.storage.plugins.module_utils.converged import (
+    docker_problems, judge, lvm_pool_problems, new_record, pool_health_problems, pool_shape,
+    unit_problems)
+from ansible_collections.devmapper.storage.plugins.module_utils.dm_parsers import ParseError
+from ansible_collections.devmapper.storage.plugins.module_utils.host.dm import (
+    DMSETUP, DeviceMapper)
+from ansible_collections.devmapper.storage.plugins.module_utils.host.docker import (
+    DOCKER, DockerCli, storage_of)
+from ansible_collections.devmapper.storage.plugins.module_utils.host.files import (
+    sha256_if_file, size_if_exists)
+from ansible_collections.devmapper.storage.plugins.module_utils.host.lvm import LVS, LvmReports
+from ansible_collections.devmapper.storage.plugins.module_utils.host.systemd import (
+    SYSTEMCTL, Systemd)
+from ansible_collections.devmapper.storage.plugins.module_utils.runners import (
+    ModuleError, WriteFileAction)
+
+LVM_FIELDS = ("lv_name,vg_name,lv_size,lv_metadata_size,chunk_size,zero,lv_profile,lv_active,"
+              "seg_monitor,lv_health_status")
+LVM_COMPARED = ("lv_size", "lv_metadata_size", "chunk_size", "zero", "lv_profile")
+UNIT_PROPERTIES = ("Id", "LoadState", "ActiveState", "UnitFileState")
+
+
+class HostObserver(object):
+    """Every read of the host this module makes; nothing here writes."""
+
+    def __init__(self, module):
+        self.module = module
+        self.dm = DeviceMapper(module)
+        self.lvm = LvmReports(module)
+        self.systemd = Systemd(module)
+        self.docker_cli = DockerCli(module)
+
+    def missing(self, tool):
+        """A problem when ``tool`` is not installed (a host as recorded has all of them)."""
+        return [] if self.module.get_bin_path(tool) is not None else ["%s is not installed" % tool]
+
+    def file_sha256(self, path):
+        return sha256_if_file(path)
+
+    def file_size(self, path):
+        return size_if_exists(path)
+
+    def dm_pool(self, name):
+        try:
+            pool = self.dm.read_thin_pool(name)
+        except (ModuleError, ParseError, ValueError) as exc:
+            return None, ["pool %s: %s" % (name, getattr(exc, "msg", exc))]
+        if pool is None:
+            return None, ["pool %s is not active" % name]
+        return pool_shape(pool["table"]), pool_health_problems(name, pool["status"])
+
+    def lvm_pools(self, keys):
+        rows = {}
+        for row in self.lvm.lv_report(LVM_FIELDS, keys, check=False)[1]:
+            rows["%s/%s" % (row["vg_name"], row["lv_name"])] = row
+        return rows
+
+    def unit_states(self, units):
+        return self.systemd.show(units, UNIT_PROPERTIES)
+
+    def docker_info(self):
+        info = self.docker_cli.info()
+        return storage_of(info) if info is not None else None
+
+
+def observe(io, params):
+    """(observed, problems): what the host looks like and why it would not do to leave it."""
+    observed = {"files": {}, "sizes": {}, "dm_pools": {}, "lvm_pools": {}, "units": {}}
+    problems = []
+    for path in params["files"]:
+        observed["files"][path] = io.file_sha256(path)
+    for path in params["sizes"]:
+        observed["sizes"][path] = io.file_size(path)
+        if observed["sizes"][path] is None:
+            problems.append("%s does not exist" % path)
+    needed = (([DMSETUP] if params["dm_pools"] else []) + ([LVS] if params["lvm_pools"] else [])
+              + ([SYSTEMCTL] if params["units"] else []) + ([DOCKER] if params["docker"] else []))
+    for tool in needed:
+        problems.extend(io.missing(tool))
+    if problems:
+        return observed, problems
+    for name in params["dm_pools"]:
+        shape, pool_problems = io.dm_pool(name)
+        observed["dm_pools"][name] = shape
+        problems.extend(pool_problems)
+    if params["lvm_pools"]:
+        rows = io.lvm_pools(params["lvm_pools"])
+        for key in params["lvm_pools"]:
+            row = rows.get(key)
+            observed["lvm_pools"][key] = (dict((field, row.get(field)) for field in LVM_COMPARED)
+                                          if row else None)
+            problems.extend(lvm_pool_problems(key, row))
+    if params["units"]:
+        states = io.unit_states(params["units"])
+        for unit in params["units"]:
+            fields = states.get(unit, {})
+            observed["units"][unit] = fields.get("UnitFileState")
+            if fields.get("LoadState") == "not-found":
+                problems.append("unit %s does not exist" % unit)
+            else:
+                problems.extend(unit_problems(unit, fields.get("ActiveState")))
+    if params["docker"]:
+        seen = io.docker_info()
+        observed["docker"] = seen
+        problems.extend(docker_problems(params["docker"], seen))
+    return observed, problems
+
+
+def record_path(params):
+    name = params["name"]
+    if not name or "/" in name or name.startswith("."):
+        raise ModuleError("name: give a plain file name (got %r)" % name)
+    return os.path.join(params["record_dir"], name + ".json")
+
+
+def load_record(path):
+    if not os.path.exists(path):
+        return None
+    try:
+        with open(path) as handle:
+            return json.load(handle)
+    except ValueError:
+        return {"version": None}
+
+
+def check_params(params):
+    for key in params["lvm_pools"]:
+        if key.count("/") != 1 or not all(key.split("/")):
+            raise ModuleError("lvm_pools: give each pool as VG/LV (got %r)" % key)
+
+
+def nothing_recorded(params):
+    """The answer of state=check on a host no run has converged yet: nothing to compare, so
+    nothing is read."""
+    return {"observed": {}, "recorded": False, "changed": False, "converged": False,
+            "reasons": judge(None, params["fingerprint"], {}, [])[1]}
+
+
+def checked(params, record, observed, problems):
+    converged, reasons = judge(record, params["fingerprint"], observed, problems)
+    return {"observed": observed, "recorded": False, "changed": False, "converged": converged,
+            "reasons": reasons}
+
+
+def recorded(module, params, path, record, observed, problems):
+    """state=record: write what was observed as converged, unless there are problems (then the
+    next run is a full one) or the record already says so."""
+    result = {"observed": observed, "recorded": False, "changed": False,
+              "converged": not problems, "reasons": problems}
+    if problems:
+        module.warn("not recorded as converged (the next run will be a full one): %s"
+                    % "; ".join(problems))
+        return result
+    content = json.dumps(new_record(params["fingerprint"], observed), indent=1, sort_keys=True)
+    if record != json.loads(content):
+        result["changed"] = True
+        if not module.check_mode:
+            WriteFileAction(module, path, content + "\n", "record the converged state",
+                            mode=0o600).apply()
+            result["recorded"] = True
+    return result

@@ -1,0 +1,32 @@
+"""The filters that spell once what several roles need (plugins/filter/devmapper.py)."""
+
+from ansible_collections.devmapper.storage.plugins.filter import devmapper as f
+
+
+def test_docker_options_for_a_pool():
+    assert f.docker_dm_opts("docker-thinpool", "10%") == [
+        "dm.thinpooldev=/dev/mapper/docker-thinpool",
+        "dm.use_deferred_removal=true",
+        "dm.use_deferred_deletion=true",
+        "dm.min_free_space=10%"]
+
+
+def test_lvm_doubles_the_hyphens_inside_names():
+    assert f.lvm_dm_name("docker", "thinpool") == "docker-thinpool"
+    assert f.lvm_dm_name("my-vg", "thin-pool") == "my--vg-thin--pool"
+
+
+def test_pool_activation_paths():
+    paths = f.pool_activation_paths("docker-thinpool", ["docker.service", "containerd.service"])
+    assert paths["files"] == [
+        "/etc/devmapper-storage/pools/docker-thinpool.conf",
+        "/etc/systemd/system/devmapper-pool@.service",
+        "/usr/local/sbin/devmapper-pool-activate",
+        "/etc/systemd/system/docker.service.d/10-devmapper-pool.conf",
+        "/etc/systemd/system/containerd.service.d/10-devmapper-pool.conf"]
+    assert paths["dropins"]["containerd.service"] == paths["files"][-1]
+
+
+def test_the_filters_are_registered():
+    assert set(f.FilterModule().filters()) == {"docker_dm_opts", "lvm_dm_name",
+                                               "pool_activation_paths"}

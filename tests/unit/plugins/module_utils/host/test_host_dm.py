@@ -1,0 +1,69 @@
+"""host/dm.py: the dmsetup and thin_ls command lines it builds, and what it makes of their output
+captured on a real kernel (fixtures loop_pool and loop_pool_thins)."""
+
+import pytest
+
+from ansible_collections.devmapper.storage.plugins.module_utils.host import dm
+from ansible_collections.devmapper.storage.plugins.module_utils.runners import (
+    CommandError,
+    apply_plan,
+)
+from captured import output
+from fake_host import CapturedModule
+
+
+def test_an_existing_device_and_its_one_target_line():
+    module = CapturedModule(output("loop_pool", "dmsetup info fx-pool"),
+                            output("loop_pool", "dmsetup table fx-pool"),
+                            output("loop_pool", "dmsetup status fx-pool"))
+    mapper = dm.DeviceMapper(module)
+    assert mapper.exists("fx-pool") is True
+    table, status = mapper.thin_pool_table_and_status("fx-pool")
+    assert module.calls == [["/sbin/dmsetup", "info", "fx-pool"],
+                            ["/sbin/dmsetup", "table", "fx-pool"],
+                            ["/sbin/dmsetup", "status", "fx-pool"]]
+    assert (table["block_sectors"], table["data_dev"], table["metadata_dev"]) == (128, "7:0", "7:1")
+    assert status.mode == "rw" and status.block_sectors == 128
+
+
+def test_thin_ids_are_read_through_a_metadata_snapshot():
+    module = CapturedModule({"rc": 0, "stdout": "", "stderr": ""},
+                            output("loop_pool_thins", "thin_ls --metadata-snap"),
+                            {"rc": 0, "stdout": "", "stderr": ""})
+    ids = dm.DeviceMapper(module).thin_ids_in_metadata("fx-pool", "/dev/loop1")
+    assert ids == [0, 1]
+    assert module.calls == [
+        ["/sbin/dmsetup", "message", "fx-pool", "0", "reserve_metadata_snap"],
+        ["/sbin/thin_ls", "--metadata-snap", "-o", "DEV", "/dev/loop1"],
+        ["/sbin/dmsetup", "message", "fx-pool", "0", "release_metadata_snap"]]
+    assert dm.DeviceMapper(CapturedModule(missing=["thin_ls"])).thin_ids_in_metadata(
+        "fx-pool", "/dev/loop1") is None
+
+
+def test_actions_carry_the_dmsetup_command_lines():
+    mapper = dm.DeviceMapper(CapturedModule())
+    table = dm.thin_table(2048, "fx-pool", 5)
+    assert table == "0 2048 thin /dev/mapper/fx-pool 5"
+    steps = [mapper.create("fx-new", table, "a"), mapper.remove("fx-new", "b"),
+             mapper.suspend("fx-base", "c"), mapper.resume("fx-base", "d"),
+             mapper.message("fx-pool", "create_thin 5", 5, "e")]
+    steps += mapper.reload_steps("fx-base", table, ("f", "g", "h"))
+    assert [s.to_dict() for s in steps] == [
+        {"cmd": "/sbin/dmsetup create fx-new --table " + table, "why": "a"},
+        {"cmd": "/sbin/dmsetup remove fx-new", "why": "b"},
+        {"cmd": "/sbin/dmsetup suspend fx-base", "why": "c"},
+        {"cmd": "/sbin/dmsetup resume fx-base", "why": "d"},
+        {"cmd": "/sbin/dmsetup message fx-pool 0 create_thin 5", "why": "e"},
+        {"cmd": "/sbin/dmsetup suspend fx-base", "why": "f"},
+        {"cmd": "/sbin/dmsetup reload fx-base --table " + table, "why": "g"},
+        {"cmd": "/sbin/dmsetup resume fx-base", "why": "h"}]
+
+
+def test_a_refused_pool_message_says_what_the_kernel_meant():
+    module = CapturedModule(output("loop_pool_thins",
+                                   "dmsetup message fx-pool 0 'create_thin 0'"))
+    step = dm.DeviceMapper(module).message("fx-pool", "create_thin 0", 0, "create thin id 0")
+    with pytest.raises(CommandError) as refused:
+        apply_plan([step])
+    # exit_module reports exc.msg
+    assert refused.value.msg.startswith("thin id 0 already exists in pool fx-pool (")
