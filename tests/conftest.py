@@ -244,7 +244,11 @@ def saved_guest(lab, key, spec, make):
     directory = states.Saved(key).get(save)
     name = "s" + uuid.uuid4().hex[:6]
     lab.up([{"name": name, "state": directory, "groups": spec.get("groups", [])}])
-    return GuestHandle(lab, name)
+    handle = GuestHandle(lab, name)
+    # ssh answers before the services the saved guest runs (Docker) have started: a test must
+    # begin where the saved guest stood, not while it is still booting
+    handle.sh("systemctl is-system-running --wait >/dev/null; systemctl is-system-running")
+    return handle
 
 
 def run_playbook(inventory, playbook, limit=None, check=False, diff=False, extra_vars=None):

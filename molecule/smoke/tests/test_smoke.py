@@ -1,5 +1,5 @@
-"""Verifier of the smoke scenario: the guest kernel has dm-thin, dmeventd listens, and each extra
-disk has the size molecule.yml gives it."""
+"""Verifier of the smoke scenario: the guest kernel has dm-thin, dmeventd listens, each guest runs
+the Debian release its platform names, and each extra disk has the size molecule.yml gives it."""
 
 import os
 
@@ -22,6 +22,14 @@ def test_thin_targets_are_listed(host):
 
 def test_dmeventd_socket_is_active(host):
     assert host.service("dm-event.socket").is_running
+
+
+def test_each_guest_runs_its_platforms_release(host):
+    with open(os.environ["MOLECULE_FILE"]) as handle:
+        platforms = yaml.safe_load(handle)["platforms"]
+    hostname = host.check_output("hostname")
+    wanted = next(p for p in platforms if p["name"] == hostname).get("suite", "bookworm")
+    assert host.check_output(". /etc/os-release; echo $VERSION_CODENAME") == wanted
 
 
 def test_extra_disks_have_configured_sizes(host):
