@@ -151,8 +151,9 @@ def start_migration(lab, guest, fault_point):
     argv = ["ansible-playbook", "-i", lab.inventory_path,
             os.path.join(REPO, "playbooks/migrate.yml"), "--limit", guest.name,
             "-e", json.dumps(dict(MIGRATION_VARS, storage_migration_fault_point=fault_point))]
-    return subprocess.Popen(argv, cwd=REPO, env=ansible_env(), stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, universal_newlines=True)
+    return subprocess.Popen(argv, cwd=REPO, env=ansible_env(), stdin=subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            universal_newlines=True)
 
 
 def wait_for_fault(guest, proc, step, timeout=900):

@@ -302,7 +302,10 @@ class Lab(object):
 
     def run(self, guest, command, timeout=None, check=False, input_text=None):
         """Run a shell command in the guest; returns the CompletedProcess (text)."""
+        # never the caller's stdin: ssh makes it non-blocking, and a shared connection's master
+        # would keep it so (ansible-playbook, started later from the same stdin, then refuses)
         proc = subprocess.run(self.ssh_argv(guest, command), input=input_text,
+                              stdin=None if input_text is not None else subprocess.DEVNULL,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                               universal_newlines=True, timeout=timeout)
         if check and proc.returncode != 0:
@@ -324,6 +327,7 @@ class Lab(object):
                 if proc is None:
                     probes[name] = subprocess.Popen(self.ssh_argv(guest, "true", timeout=3,
                                                                   shared=False),
+                                                   stdin=subprocess.DEVNULL,
                                                    stdout=subprocess.DEVNULL,
                                                    stderr=subprocess.DEVNULL)
                     continue
@@ -347,7 +351,8 @@ class Lab(object):
         (sessions on it would then hang until its keep-alives give up)."""
         if os.path.exists(self.control_path(guest)):
             subprocess.run(self.ssh_argv(guest)[:-2] + ["-O", "exit", "127.0.0.1"],
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=30)
+                           stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL, timeout=30)
 
     def stop_guest(self, guest, clean=True, timeout=60):
         """Power the guest off: cleanly through systemd, or by killing it (a power cut)."""
