@@ -33,11 +33,15 @@ def release_pair(lab, release):
                 lab.remove_guest(lab.guests[name])
 
 
-def outcome(report, pair, key):
-    """Per host: the failed tasks with their messages, and the changed tasks."""
-    return dict((g.name, [(name, r.get(key) if key == "msg" else None)
-                          for name, r in task_results(report, g.name)
-                          if r.get("failed" if key == "msg" else "changed")])
+def failures(report, pair):
+    """Per host: (task, message) of each failed task."""
+    return dict((g.name, [(name, r.get("msg")) for name, r in task_results(report, g.name)
+                          if r.get("failed")]) for g in pair.values())
+
+
+def changes(report, pair):
+    """Per host: the tasks that changed something."""
+    return dict((g.name, [name for name, r in task_results(report, g.name) if r.get("changed")])
                 for g in pair.values())
 
 
@@ -45,11 +49,11 @@ def converge_twice(lab, pair, extra):
     """A first run (fast path on, as users run it), then a full run that must change nothing."""
     limit = ",".join(g.name for g in pair.values())
     rc, report = run_playbook(lab.inventory_path, ROLES, limit=limit, extra_vars=extra)
-    assert rc == 0, outcome(report, pair, "msg")
+    assert rc == 0, failures(report, pair)
     rc, again = run_playbook(lab.inventory_path, ROLES, limit=limit,
                              extra_vars=dict(extra, devmapper_storage_fast_path=False))
-    assert rc == 0, outcome(again, pair, "msg")
-    assert outcome(again, pair, "changed") == dict((g.name, []) for g in pair.values())
+    assert rc == 0, failures(again, pair)
+    assert changes(again, pair) == dict((g.name, []) for g in pair.values())
 
 
 def assert_pools(pair):
@@ -86,7 +90,7 @@ def test_trixie_pools_converge_and_site_yml_fails_where_docker_has_no_devicemapp
     rc, report = run_playbook(lab.inventory_path, "playbooks/site.yml",
                               limit="%s,%s" % (loop.name, lvm.name), extra_vars=GUEST_VARS)
     assert rc != 0
-    failed = outcome(report, release_pair, "msg")
+    failed = failures(report, release_pair)
     assert [name for name, _msg in failed[loop.name]] == [
         "devmapper.storage.docker_daemon : Restart Docker with the new settings"], failed
     assert "Unable to start service docker" in failed[loop.name][0][1], failed

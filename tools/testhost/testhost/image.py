@@ -12,6 +12,7 @@ import tempfile
 import time
 
 from . import paths
+from . import states
 
 # Debian releases a guest can run. Every root boots on the machine's own user-mode Linux kernel
 # (Debian 12's, with its modules copied into the root): a release's own linux.uml links that
@@ -159,13 +160,12 @@ def images_in_use():
         except (OSError, ValueError):
             continue
         in_use.update(g.get("image") for g in state.get("guests", []))
-    saved = os.path.join(paths.home(), "states")       # testhost.states: saved guests
+    saved = states.states_dir()
     for name in os.listdir(saved) if os.path.isdir(saved) else []:
         try:
-            with open(os.path.join(saved, name, "state.json")) as handle:
-                in_use.add(json.load(handle).get("image"))
-        except (OSError, ValueError):
-            continue
+            in_use.add(states.load(os.path.join(saved, name))["image"])
+        except states.StateError:
+            continue        # a lock file, or a guest being saved
     return in_use
 
 

@@ -395,11 +395,10 @@ class Lab(object):
         to_boot = []
         for spec in specs:
             suite = spec.get("suite") or image_mod.DEFAULT_SUITE
-            images.setdefault(suite, None)
             guest = self.add_guest(spec["name"], spec.get("disks", []), spec.get("mem", "1G"),
                                    spec.get("groups", ()), suite=suite,
                                    lvm_devicesfile=spec.get("lvm_devicesfile", False),
-                                   image=images[suite], state=spec.get("state"))
+                                   image=images.get(suite), state=spec.get("state"))
             if not procs.alive(guest.pid):
                 to_boot.append(guest)
         self.save()
