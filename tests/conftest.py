@@ -3,6 +3,7 @@
 A test that asks for a guest and cannot get one fails (the fixture raises); nothing here skips.
 """
 
+import functools
 import hashlib
 import json
 import os
@@ -65,6 +66,45 @@ def ansible_env():
     return env
 
 
+# ---- what a test's seconds went to ----------------------------------------------------------------
+# Seconds and counts per kind of step (module runs, playbooks, shell commands, boots), outermost
+# only, per test: recorded in its teardown report and summed at the end of the run.
+COSTS = {}
+_DEPTH = [0]
+
+
+def costed(kind):
+    def wrap(function):
+        @functools.wraps(function)
+        def timed(*args, **kwargs):
+            _DEPTH[0] += 1
+            started = time.time()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                _DEPTH[0] -= 1
+                if not _DEPTH[0]:
+                    count = COSTS.setdefault(kind, [0, 0.0])
+                    count[0] += 1
+                    count[1] += time.time() - started
+        return timed
+    return wrap
+
+
+for _kind, _method in (("shell", "run"), ("boot", "up"), ("boot", "reboot"),
+                       ("disks", "plug_disks"), ("disks", "unplug_disks"),
+                       ("teardown", "remove_guest")):
+    setattr(lab_mod.Lab, _method, costed(_kind)(getattr(lab_mod.Lab, _method)))
+
+
+@pytest.fixture(autouse=True)
+def _step_costs(request):
+    COSTS.clear()
+    yield
+    request.node.user_properties.append(("costs", dict((k, list(v)) for k, v in COSTS.items())))
+
+
+@costed("module")
 def run_module(inventory, host, module, args, check=False, diff=False):
     """Run one module ad hoc on one host; returns the module's result dict."""
     argv = ["ansible", host, "-i", inventory, "-m", module, "-a", json.dumps(args)]
@@ -252,6 +292,7 @@ def saved_guest(lab, key, spec, make):
     return handle
 
 
+@costed("playbook")
 def run_playbook(inventory, playbook, limit=None, check=False, diff=False, extra_vars=None):
     """Run a playbook; returns (rc, report) with report["tasks"] as tests/callback_plugins
     records them (each task's per-host results)."""
@@ -295,6 +336,18 @@ def pytest_terminal_summary(terminalreporter):
         for nodeid, entry in slowest:
             terminalreporter.write_line("%7.1f s  %-4s %s" % (entry["seconds"], entry["worker"] or "",
                                                               nodeid))
+        totals = {}
+        for entry in TIMELINE.values():
+            for kind, (count, seconds) in entry.get("costs", {}).items():
+                total = totals.setdefault(kind, [0, 0.0])
+                total[0] += count
+                total[1] += seconds
+        if totals:
+            terminalreporter.write_line("test seconds %d, of which: %s" % (
+                sum(e["seconds"] for e in TIMELINE.values()),
+                ", ".join("%s %d s (%d)" % (kind, seconds, count)
+                          for kind, (count, seconds) in sorted(totals.items(),
+                                                               key=lambda i: -i[1][1]))))
     if not os.path.isdir(report_dir):
         return
     for name in sorted(os.listdir(report_dir)):
@@ -366,3 +419,6 @@ def pytest_runtest_logreport(report):
         entry["worker"] = node.gateway.id
     if report.outcome != "passed":
         entry["outcome"] = report.outcome
+    costs = dict(report.user_properties).get("costs")
+    if costs:
+        entry["costs"] = costs

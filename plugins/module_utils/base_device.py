@@ -45,7 +45,7 @@ def requested_sectors(params):
 
 def read_base_device(io, params):
     """{pool, view}: the pool as read, and the device as the diff shows it."""
-    pool = io.read_pool(params["pool"])
+    pool = io.read_pool(params["pool"], [params["device_id"]])
     return {"pool": pool, "view": describe(io, params, pool)}
 
 
@@ -126,4 +126,4 @@ def device_after(module, io, params, before, sectors):
         present = params["state"] == "present"
         return dict(before, active=present, size=sectors * SECTOR if present else None,
                     fs_type=params["fs_type"] if present else None)
-    return describe(io, params, io.read_pool(params["pool"]))
+    return describe(io, params, io.read_pool(params["pool"], [params["device_id"]]))

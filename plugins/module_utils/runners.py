@@ -3,8 +3,8 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """One small runner per command-line tool, and the plan of actions modules apply.
 
-Every command goes through ``module.run_command`` with an argument list (never a shell) in the C
-locale, because the parsers read English output. A failed command raises ``CommandError``, which
+Every command goes through ``run_argv`` with an argument list (never a shell) in the C locale,
+because the parsers read English output. A failed command raises ``CommandError``, which
 each module turns into ``fail_json`` in exactly one place.
 """
 
@@ -15,6 +15,7 @@ __metaclass__ = type
 import collections
 import errno
 import os
+import subprocess
 import tempfile
 
 from ansible_collections.devmapper.storage.plugins.module_utils.sizes import SizeError
@@ -66,6 +67,24 @@ def dm_errno(stderr):
     return None
 
 
+def run_argv(module, argv, data=None):
+    """Run ``argv`` (no shell) in the C locale; (rc, stdout, stderr) as text.
+
+    What ``module.run_command`` does for an argument list, without its ``preexec_fn``: with one,
+    Python fork()s the whole module process for every command; without, Python 3.10 and later
+    vfork() it. On small or emulated hosts that copy is most of a command's cost (on the UML test
+    hosts a no-op dm_base_device run took 4.7 s with run_command and 3.3 s without)."""
+    module.debug("running %s" % " ".join(argv))
+    env = dict(os.environ)
+    env.update(C_LOCALE)
+    proc = subprocess.Popen(argv, stdin=subprocess.PIPE if data is not None else subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+                            close_fds=True)
+    out, err = proc.communicate(data)
+    return (proc.returncode, out.decode("utf-8", "surrogateescape"),
+            err.decode("utf-8", "surrogateescape"))
+
+
 class ToolRunner(object):
     """Runs one tool. ``argv(args)`` gives the exact command line that ``run(args)`` executes, so
     that a plan can report it (also in check mode) before anything runs."""
@@ -88,8 +107,7 @@ class ToolRunner(object):
 
     def run(self, args, check=True, data=None):
         argv = self.argv(args)
-        rc, out, err = self.module.run_command(argv, environ_update=C_LOCALE, data=data,
-                                               binary_data=data is not None)
+        rc, out, err = run_argv(self.module, argv, data)
         if check and rc != 0:
             raise CommandError(argv, rc, out, err)
         return rc, out, err

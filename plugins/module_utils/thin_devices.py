@@ -32,16 +32,23 @@ class ThinDeviceIO(object):
         self.dm = DeviceMapper(module)
         self.block = BlockDevices(module)
 
-    def read_pool(self, pool):
+    def read_pool(self, pool, asked_ids=None):
+        """The pool: table, status, its active thin devices and the thin ids its metadata holds.
+
+        With ``asked_ids``, the ids the caller plans for: when each is active (so it is in the
+        metadata), the metadata is not read (``thin_ids`` None): reading it takes a metadata
+        snapshot, two pool transactions and thin_ls."""
         current = self.dm.read_thin_pool(pool)
         if current is None:
             raise ModuleError("pool: no device-mapper pool named %s (for an LVM pool give "
                               "VG-POOL-tpool, e.g. docker-thinpool-tpool)" % pool)
+        current["active"] = self.dm.active_thins(current["devno"])
+        active_ids = set(dev["device_id"] for dev in current["active"].values())
         ids = None
-        if current["status"].held_root is None:
+        if current["status"].held_root is None and \
+                (asked_ids is None or not set(asked_ids) <= active_ids):
             ids = self.dm.thin_ids_in_metadata(pool, metadata_path(current["table"]))
         current["thin_ids"] = ids
-        current["active"] = self.dm.active_thins(current["devno"])
         return current
 
 

@@ -11,6 +11,12 @@ def load(state):
         return json.load(handle)
 
 
+def outputs(state, command):
+    """Every record of ``state`` that ``output`` would match, in the order they were captured."""
+    return [r for r in load(state)["commands"]
+            if r["command"] == command or r["command"].startswith(command + " ")]
+
+
 def output(state, command):
     """The record of the first command of ``state`` that is exactly ``command`` or starts with it
     followed by a space."""

@@ -80,10 +80,17 @@ class DeviceMapper(object):
 
     # ---- reads ---------------------------------------------------------------------------------
     def exists(self, name):
-        rc, out, err = self.dmsetup.run(["info", name], check=False)
-        if rc != 0 and "does not exist" not in err and "No such device" not in err:
-            raise CommandError(self.dmsetup.argv(["info", name]), rc, out, err)
-        return rc == 0
+        return self.devno(name) is not None
+
+    def devno(self, name):
+        """MAJOR:MINOR of device ``name``, or None when there is no such device."""
+        args = ["info", "-c", "--noheadings", "-o", "major,minor", name]
+        rc, out, err = self.dmsetup.run(args, check=False)
+        if rc != 0:
+            if "does not exist" not in err and "No such device" not in err:
+                raise CommandError(self.dmsetup.argv(args), rc, out, err)
+            return None
+        return out.strip().replace(" ", "")
 
     def target_line(self, verb, name):
         """The one target line of ``dmsetup table|status NAME`` (a thin pool has exactly one)."""
@@ -102,11 +109,10 @@ class DeviceMapper(object):
 
     def read_thin_pool(self, name):
         """{name, table, status, devno} of the active thin pool ``name``, or None."""
-        if not self.exists(name):
+        devno = self.devno(name)
+        if devno is None:
             return None
         table, status = self.thin_pool_table_and_status(name)
-        info = self.dmsetup.run(["info", "-c", "--noheadings", "-o", "major,minor", name])[1]
-        devno = info.strip().replace(" ", "")
         return {"name": name, "table": table, "status": status, "devno": devno}
 
     def active_thins(self, pool_devno):

@@ -58,3 +58,28 @@ def test_check_mode_nothing_to_do_and_other_rereads(check_mode, steps, kw, after
     assert done.after == after
     assert ("apply a" in log) == (bool(steps) and not check_mode)
     assert runners.outcome(done.actions)["changed"] == bool(steps)
+
+
+# taken before tests/unit/conftest.py swaps it for the stand-in module's captured answers
+REAL_RUN_ARGV = runners.run_argv
+
+
+class Logging(object):
+    def __init__(self):
+        self.lines = []
+
+    def debug(self, line):
+        self.lines.append(line)
+
+
+def test_a_command_runs_without_a_shell_in_the_c_locale_with_its_exit_code_and_output():
+    module = Logging()
+    script = 'printf "%s|" "$LC_ALL" "$LANG" "$1"; cat; printf "\\303\\251rr" >&2; exit 3'
+    rc, out, err = REAL_RUN_ARGV(module, ["/bin/sh", "-c", script, "sh", "a b;*"], data=b"in")
+    assert (rc, out, err) == (3, "C|C|a b;*|in", u"\xe9rr")
+    assert module.lines == ["running /bin/sh -c %s sh a b;*" % script]
+
+
+def test_a_command_without_input_reads_an_empty_stdin_and_bad_bytes_survive():
+    rc, out, err = REAL_RUN_ARGV(Logging(), ["/bin/sh", "-c", 'cat; printf "\\377"'])
+    assert (rc, out, err) == (0, "\udcff", "")

@@ -12,18 +12,29 @@ from captured import output
 from fake_host import CapturedModule
 
 
-def test_an_existing_device_and_its_one_target_line():
-    module = CapturedModule(output("loop_pool", "dmsetup info fx-pool"),
+DEVNO = "dmsetup info -c --noheadings -o major,minor fx-pool"
+
+
+def test_an_existing_pool_read_in_three_commands():
+    module = CapturedModule(output("loop_pool", DEVNO),
                             output("loop_pool", "dmsetup table fx-pool"),
                             output("loop_pool", "dmsetup status fx-pool"))
-    mapper = dm.DeviceMapper(module)
-    assert mapper.exists("fx-pool") is True
-    table, status = mapper.thin_pool_table_and_status("fx-pool")
-    assert module.calls == [["/sbin/dmsetup", "info", "fx-pool"],
+    pool = dm.DeviceMapper(module).read_thin_pool("fx-pool")
+    assert module.calls == [["/sbin/dmsetup"] + DEVNO.split()[1:],
                             ["/sbin/dmsetup", "table", "fx-pool"],
                             ["/sbin/dmsetup", "status", "fx-pool"]]
+    table, status = pool["table"], pool["status"]
     assert (table["block_sectors"], table["data_dev"], table["metadata_dev"]) == (128, "7:0", "7:1")
     assert status.mode == "rw" and status.block_sectors == 128
+    assert pool["devno"] == "254:0"
+
+
+def test_a_missing_device_is_none():
+    module = CapturedModule(output("no_pool", DEVNO))
+    assert dm.DeviceMapper(module).read_thin_pool("fx-pool") is None
+    assert len(module.calls) == 1
+    assert dm.DeviceMapper(CapturedModule(output("no_pool", DEVNO))).exists("fx-pool") is False
+    assert dm.DeviceMapper(CapturedModule(output("loop_pool", DEVNO))).exists("fx-pool") is True
 
 
 def test_thin_ids_are_read_through_a_metadata_snapshot():
