@@ -4,8 +4,10 @@
 """Docker's command-line client: the only place its command lines are built.
 
 ``info`` is the one reader of ``docker info``; ``storage_of`` and ``pool_name`` are what the
-collection needs of its answer. Used by: converged (the fast path's driver and pool) and
-docker_storage_migration (the source storage, and exporting and importing images and volumes).
+collection needs of its answer; ``installed`` looks for the daemon (dockerd). Used by: converged
+(the fast path's driver and pool), docker_engine (docker_engine_info: installed, docker info, the
+wait for a driver and pool) and docker_storage_migration (the source storage, and exporting and
+importing images and volumes).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -21,6 +23,7 @@ from ansible_collections.devmapper.storage.plugins.module_utils.runners import (
 )
 
 DOCKER = "docker"
+DOCKERD = "dockerd"
 # what the inventory lists and inspects, per kind: (listing, inspect)
 LISTINGS = {
     "image": (["image", "ls", "--all", "--quiet", "--no-trunc"], ["image", "inspect"]),
@@ -45,7 +48,12 @@ def storage_of(info):
 
 class DockerCli(object):
     def __init__(self, module):
+        self.module = module
         self.docker = ToolRunner(module, DOCKER)
+
+    def installed(self):
+        """Whether Docker's daemon (dockerd) is on the host."""
+        return self.module.get_bin_path(DOCKERD) is not None
 
     def info(self):
         """``docker info`` as JSON, or None when it fails or prints something else."""

@@ -3,8 +3,8 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """systemd's units (systemctl): the only place its command lines are built.
 
-Used by: converged (unit states for the fast path), docker_storage_migration (holding Docker
-stopped, bringing a pool and Docker back).
+Used by: converged (unit states for the fast path), docker_engine (whether Docker's unit is
+active), docker_storage_migration (holding Docker stopped, bringing a pool and Docker back).
 """
 
 from __future__ import absolute_import, division, print_function

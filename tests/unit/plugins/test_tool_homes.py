@@ -24,6 +24,7 @@ HOMES = {
     "thin_check": os.path.join(HOST, "dm.py"),
     "losetup": os.path.join(HOST, "loop.py"),
     "docker": os.path.join(HOST, "docker.py"),
+    "dockerd": os.path.join(HOST, "docker.py"),
     "systemctl": os.path.join(HOST, "systemd.py"),
 }
 RUNNING_CALLS = ("ToolRunner", "get_bin_path", "run_command")

@@ -19,3 +19,10 @@ def test_info_reads_the_json_and_storage_of_takes_driver_and_pool():
 def test_a_docker_that_fails_has_no_info():
     failed = dict(load("migration")[INFO], rc=1)
     assert docker.DockerCli(CapturedModule(failed)).info() is None
+
+
+def test_installed_looks_for_the_daemon_and_runs_nothing():
+    module = CapturedModule()
+    assert docker.DockerCli(module).installed() is True
+    assert docker.DockerCli(CapturedModule(missing=["dockerd"])).installed() is False
+    assert module.calls == []

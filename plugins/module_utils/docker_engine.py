@@ -1,0 +1,89 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) devmapper.storage contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""docker_engine_info: whether Docker is installed and its unit active, what ``docker info``
+reports, and the wait for a storage driver (and pool). Nothing here changes the host.
+
+The reads go through the tools' homes (host/docker.py for dockerd and ``docker info``,
+host/systemd.py for ``systemctl is-active``); the decisions take what was read as data, and the
+wait takes its clock and sleep, so that tests answer them with captured output and no waiting.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible_collections.devmapper.storage.plugins.module_utils.host.docker import storage_of
+from ansible_collections.devmapper.storage.plugins.module_utils.runners import ModuleError
+
+POLL_SECONDS = 2
+
+
+def check_params(params):
+    """Refuses options that cannot be met, naming the option first."""
+    if params["wait_seconds"] < 0:
+        raise ModuleError("wait_seconds must be 0 or more, got %d" % params["wait_seconds"])
+    if params["wait_for_pool"] and not params["wait_for_driver"]:
+        raise ModuleError("wait_for_pool (%s) needs wait_for_driver: a pool is reported by the "
+                          "devicemapper storage driver" % params["wait_for_pool"])
+    return params
+
+
+def seen_storage(info):
+    """{driver, pool} of ``docker info`` JSON; None when Docker did not answer (no JSON, or the
+    client's half of it alone)."""
+    return storage_of(info) if info else None
+
+
+def storage_reached(info, driver, pool):
+    """Whether ``docker info`` JSON reports ``driver`` and, when ``pool`` is not empty, that pool
+    (DriverStatus' Pool Name)."""
+    seen = seen_storage(info)
+    return seen is not None and seen["driver"] == driver and (not pool or seen["pool"] == pool)
+
+
+def seen_text(info):
+    seen = seen_storage(info)
+    if seen is None:
+        return "no storage driver (Docker did not answer)"
+    return "driver %s, pool %s" % (seen["driver"], seen["pool"] or "none")
+
+
+def wait_for_storage(read_info, driver, pool, seconds, clock, sleep):
+    """Ask ``read_info()`` (``docker info`` JSON, or None) every POLL_SECONDS until it reports
+    ``driver`` (and ``pool``, when not empty); its answer then. ``clock`` gives seconds (monotonic)
+    and ``sleep`` waits, as the time module's do. Once ``seconds`` have passed (at once with 0,
+    after one read), a ModuleError that says what docker info reported last."""
+    deadline = clock() + seconds
+    while True:
+        info = read_info()
+        if storage_reached(info, driver, pool):
+            return info
+        left = deadline - clock()
+        if left <= 0:
+            raise ModuleError(
+                "docker info did not report storage driver %s%s within wait_seconds=%d; it last "
+                "reported %s" % (driver, " with pool %s" % pool if pool else "", seconds,
+                                 seen_text(info)),
+                seen=seen_storage(info))
+        sleep(min(POLL_SECONDS, left))
+
+
+def engine_report(installed, running, info):
+    """The module's result. ``info`` (docker info's JSON; None when it gave none) is reported
+    when Docker's unit is active, or when a wait read it."""
+    result = {"changed": False, "installed": installed, "running": running}
+    if running or info is not None:
+        result["info"] = info
+    return result
+
+
+def read_engine(docker_cli, systemd, service, info=None):
+    """installed (dockerd is on the host), running (``service`` is active) and, when running,
+    docker info. A Docker whose unit is not active is not asked: docker.socket would start it.
+    ``info`` already read by a wait is reported as it is."""
+    installed = docker_cli.installed()
+    running = installed and systemd.is_active(service)
+    if running and info is None:
+        info = docker_cli.info()
+    return engine_report(installed, running, info)

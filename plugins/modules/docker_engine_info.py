@@ -1,0 +1,120 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) devmapper.storage contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: docker_engine_info
+short_description: Whether Docker is installed and running, and what C(docker info) reports
+version_added: 0.1.0
+description:
+  - Reports whether Docker's daemon (C(dockerd)) is installed, whether its systemd unit
+    O(service) is active, and, when it is, C(docker info) as JSON.
+  - A Docker whose unit is not active is not asked (C(docker.socket) would start it).
+  - With O(wait_for_driver), first asks C(docker info) every 2 seconds until it reports that
+    storage driver (and the pool O(wait_for_pool), when given), and fails after O(wait_seconds)
+    saying what it reported last. The roles wait so after restarting Docker.
+  - Changes nothing.
+author:
+  - devmapper.storage maintainers (@devmapper)
+attributes:
+  check_mode:
+    support: full
+    description: Runs the same in check mode; it only reads.
+  diff_mode:
+    support: none
+    description: It changes nothing.
+options:
+  service:
+    description: Docker's systemd unit.
+    type: str
+    default: docker.service
+  wait_for_driver:
+    description: The storage driver to wait for (C(docker info)'s C(Driver)); no wait when
+      empty or absent.
+    type: str
+  wait_for_pool:
+    description: The pool to wait for as well (C(Pool Name) in C(DriverStatus), which the
+      devicemapper driver reports); not checked when empty. Needs O(wait_for_driver).
+    type: str
+    default: ""
+  wait_seconds:
+    description: How long to wait for O(wait_for_driver), 0 or more (V(0) reads once).
+    type: int
+    default: 120
+seealso:
+  - module: devmapper.storage.converged_state
+"""
+
+EXAMPLES = r"""
+- name: Read whether Docker is installed and which storage it runs on
+  devmapper.storage.docker_engine_info:
+  register: docker_engine
+
+- name: Wait until Docker runs on the pool after a restart
+  devmapper.storage.docker_engine_info:
+    wait_for_driver: devicemapper
+    wait_for_pool: docker-thinpool
+    wait_seconds: 120
+"""
+
+RETURN = r"""
+installed:
+  description: Whether Docker's daemon (C(dockerd)) is installed.
+  returned: always
+  type: bool
+  sample: true
+running:
+  description: Whether O(service) is active (false when Docker is not installed).
+  returned: always
+  type: bool
+  sample: true
+info:
+  description: C(docker info --format '{{json .}}') as JSON (null when it gave none).
+  returned: when Docker is running, or after a wait
+  type: dict
+  sample: {"Driver": "devicemapper", "DriverStatus": [["Pool Name", "docker-thinpool"]],
+           "Images": 3, "Containers": 2}
+"""
+
+import time
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.devmapper.storage.plugins.module_utils.docker_engine import (
+    check_params, read_engine, wait_for_storage)
+from ansible_collections.devmapper.storage.plugins.module_utils.host.docker import DockerCli
+from ansible_collections.devmapper.storage.plugins.module_utils.host.systemd import Systemd
+from ansible_collections.devmapper.storage.plugins.module_utils.runners import exit_module
+
+
+def run_module(module):
+    params = check_params(module.params)
+    docker_cli = DockerCli(module)
+    info = None
+    if params["wait_for_driver"]:
+        info = wait_for_storage(docker_cli.info, params["wait_for_driver"],
+                                params["wait_for_pool"], params["wait_seconds"],
+                                time.monotonic, time.sleep)
+    return read_engine(docker_cli, Systemd(module), params["service"], info)
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            service=dict(type="str", default="docker.service"),
+            wait_for_driver=dict(type="str"),
+            wait_for_pool=dict(type="str", default=""),
+            wait_seconds=dict(type="int", default=120),
+        ),
+        supports_check_mode=True,
+    )
+    exit_module(module, run_module)
+
+
+if __name__ == "__main__":
+    main()
