@@ -98,6 +98,20 @@ for _kind, _method in (("shell", "run"), ("boot", "up"), ("boot", "reboot"),
 
 
 @pytest.fixture(autouse=True)
+def commands_answered_by_the_stand_in_module(request, monkeypatch):
+    """Unit tests answer commands from output captured on real hosts: the runners' one way of
+    running a command (runners.run_argv) asks the test's stand-in module (tests/unit/fake_host.py)
+    instead. (Here rather than in tests/unit/conftest.py: a second conftest module would shadow
+    this one for the integration tests' ``from conftest import``.)"""
+    if os.sep + "unit" + os.sep in str(request.node.fspath):
+        from ansible_collections.devmapper.storage.plugins.module_utils import runners
+
+        def answered(module, argv, data=None):
+            return module.run_command(argv, data=data)
+        monkeypatch.setattr(runners, "run_argv", answered)
+
+
+@pytest.fixture(autouse=True)
 def _step_costs(request):
     COSTS.clear()
     yield

@@ -60,7 +60,7 @@ def test_check_mode_nothing_to_do_and_other_rereads(check_mode, steps, kw, after
     assert runners.outcome(done.actions)["changed"] == bool(steps)
 
 
-# taken before tests/unit/conftest.py swaps it for the stand-in module's captured answers
+# taken before tests/conftest.py swaps it for the stand-in module's captured answers
 REAL_RUN_ARGV = runners.run_argv
 
 
