@@ -7,7 +7,6 @@ import functools
 import hashlib
 import json
 import os
-import subprocess
 import time
 import uuid
 
@@ -18,7 +17,9 @@ from testhost import image as image_mod
 from testhost import lab as lab_mod
 from testhost import states
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+import ansible_runs
+from ansible_runs import REPO, ansible_env, task_results  # noqa: F401 (tests import them from here)
+
 
 # Variables for role tests on guests: small pools, the guest's second disk for direct-lvm, and
 # no container networking (test hosts have none, so dockerd must not touch iptables there).
@@ -56,16 +57,6 @@ class GuestHandle(object):
                           diff=diff)
 
 
-def ansible_env():
-    env = dict(os.environ)
-    env.update({"ANSIBLE_CONFIG": os.path.join(REPO, "ansible.cfg"),
-                "ANSIBLE_CALLBACK_PLUGINS": os.path.join(REPO, "tests", "callback_plugins"),
-                "ANSIBLE_STDOUT_CALLBACK": "result_json",
-                "ANSIBLE_LOAD_CALLBACK_PLUGINS": "1",
-                "ANSIBLE_NOCOLOR": "1"})
-    return env
-
-
 # ---- what a test's seconds went to ----------------------------------------------------------------
 # Seconds and counts per kind of step (module runs, playbooks, shell commands, boots), outermost
 # only, per test: recorded in its teardown report and summed at the end of the run.
@@ -97,6 +88,10 @@ for _kind, _method in (("shell", "run"), ("boot", "up"), ("boot", "reboot"),
     setattr(lab_mod.Lab, _method, costed(_kind)(getattr(lab_mod.Lab, _method)))
 
 
+run_module = costed("module")(ansible_runs.run_module)
+run_playbook = costed("playbook")(ansible_runs.run_playbook)
+
+
 @pytest.fixture(autouse=True)
 def commands_answered_by_the_stand_in_module(request, monkeypatch):
     """Unit tests answer commands from output captured on real hosts: the runners' one way of
@@ -116,25 +111,6 @@ def _step_costs(request):
     COSTS.clear()
     yield
     request.node.user_properties.append(("costs", dict((k, list(v)) for k, v in COSTS.items())))
-
-
-@costed("module")
-def run_module(inventory, host, module, args, check=False, diff=False):
-    """Run one module ad hoc on one host; returns the module's result dict."""
-    argv = ["ansible", host, "-i", inventory, "-m", module, "-a", json.dumps(args)]
-    if check:
-        argv.append("--check")
-    if diff:
-        argv.append("--diff")
-    proc = subprocess.run(argv, cwd=REPO, env=ansible_env(), stdin=subprocess.DEVNULL,
-                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True,
-                          timeout=600, check=False)
-    try:
-        report = json.loads(proc.stdout)
-        return report["tasks"][0]["hosts"][host]
-    except (ValueError, KeyError, IndexError):
-        raise AssertionError("ansible %s on %s gave no JSON result (rc=%d)\nstdout:\n%s\nstderr:\n%s"
-                             % (module, host, proc.returncode, proc.stdout, proc.stderr))
 
 
 @pytest.fixture(scope="session")
@@ -304,35 +280,6 @@ def saved_guest(lab, key, spec, make):
     # begin where the saved guest stood, not while it is still booting
     handle.sh("systemctl is-system-running --wait >/dev/null; systemctl is-system-running")
     return handle
-
-
-@costed("playbook")
-def run_playbook(inventory, playbook, limit=None, check=False, diff=False, extra_vars=None):
-    """Run a playbook; returns (rc, report) with report["tasks"] as tests/callback_plugins
-    records them (each task's per-host results)."""
-    argv = ["ansible-playbook", "-i", inventory, os.path.join(REPO, playbook)]
-    if limit:
-        argv += ["--limit", limit]
-    if check:
-        argv.append("--check")
-    if diff:
-        argv.append("--diff")
-    if extra_vars:
-        argv += ["-e", json.dumps(extra_vars)]
-    proc = subprocess.run(argv, cwd=REPO, env=ansible_env(), stdin=subprocess.DEVNULL,
-                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True,
-                          timeout=1800, check=False)
-    try:
-        report = json.loads(proc.stdout.strip().splitlines()[-1])
-    except (ValueError, IndexError):
-        raise AssertionError("%s gave no JSON report (rc=%d)\nstdout:\n%s\nstderr:\n%s"
-                             % (playbook, proc.returncode, proc.stdout, proc.stderr))
-    return proc.returncode, report
-
-
-def task_results(report, host):
-    """(task name, result) of every task that ran or was skipped on ``host``."""
-    return [(t["name"], t["hosts"][host]) for t in report["tasks"] if host in t["hosts"]]
 
 
 def pytest_terminal_summary(terminalreporter):
