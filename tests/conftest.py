@@ -144,26 +144,6 @@ def assert_release(handle, release):
     assert lvm.split()[2].startswith(want_lvm + "("), (handle.name, release, lvm)
 
 
-@pytest.fixture(scope="session")
-def shared_guests(lab):
-    """Guests shared by the whole session, one per release, booted when first asked for."""
-    def get(release):
-        name = "shared-" + release
-        if name not in lab.guests:
-            lab.up([{"name": name, "disks": ["2G", "1G"], "suite": release}])
-        return GuestHandle(lab, name)
-    return get
-
-
-@pytest.fixture
-def guest(shared_guests, release):
-    """A guest shared by the whole session (disks /dev/ubdb 2G, /dev/ubdc 1G): tests that use it
-    must leave its disks as they found them."""
-    handle = shared_guests(release)
-    assert_release(handle, release)
-    return handle
-
-
 def disk_sizes(request):
     marker = request.node.get_closest_marker("disks")
     return list(marker.args) if marker else ["2G"]

@@ -14,6 +14,13 @@ MiB = 1 << 20
 
 
 @pytest.fixture
+def guest(fresh_disks):
+    """The release's disk host (tests/conftest.py): loop_pool needs no disks of its own, and
+    fresh_disks takes its loop devices and files away afterwards."""
+    return fresh_disks
+
+
+@pytest.fixture
 def workdir(guest):
     path = "/var/tmp/lp-" + uuid.uuid4().hex[:8]
     guest.sh("mkdir -p " + path)

@@ -191,12 +191,13 @@ def test_rhel9_like_lvm_ignores_a_disk_outside_the_devices_file(lab, release):
         lab.remove_guest(lab.guest(name))
 
 
-def test_guest_kernel_has_thin_provisioning(guest):
-    guest.sh("modprobe dm_thin_pool")
-    targets = {line.split()[0] for line in guest.out("dmsetup targets").splitlines()}
+def test_guest_kernel_has_thin_provisioning(fresh_disks):
+    fresh_disks.sh("modprobe dm_thin_pool")
+    targets = {line.split()[0] for line in fresh_disks.out("dmsetup targets").splitlines()}
     assert {"thin-pool", "thin"} <= targets
 
 
-def test_guest_never_sees_the_machines_own_disks(guest):
-    disks = guest.out("lsblk -dn -o NAME").split()
+@pytest.mark.disks("2G", "1G")
+def test_guest_never_sees_the_machines_own_disks(fresh_disks):
+    disks = fresh_disks.out("lsblk -dn -o NAME").split()
     assert sorted(disks) == ["ubda", "ubdb", "ubdc"]
