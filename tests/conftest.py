@@ -18,7 +18,8 @@ from testhost import lab as lab_mod
 from testhost import states
 
 import ansible_runs
-from ansible_runs import REPO, ansible_env, task_results  # noqa: F401 (tests import them from here)
+# Tests import ansible_env and task_results from here.
+from ansible_runs import REPO, ansible_env, task_results  # noqa: F401 pylint: disable=unused-import
 
 
 # Variables for role tests on guests: small pools, the guest's second disk for direct-lvm, and

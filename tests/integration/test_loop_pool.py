@@ -102,7 +102,7 @@ def test_refusals_name_the_parameter_and_touch_nothing(guest, workdir):
               "state": "absent"}, "held open by lp-hold"),
             ({"data_file": args["data_file"], "metadata_file": args["metadata_file"],
               "state": "absent", "remove_files": True}, "held open"),
-            ({"data_file": "/dev/ubdc", "metadata_file": args["metadata_file"]},
+            ({"data_file": "/dev/ubdb", "metadata_file": args["metadata_file"]},
              "not a regular file"),
         ]
         for bad, message in cases:
