@@ -1,7 +1,8 @@
 """Record real outputs of dmsetup, lvm, losetup, thin_ls and blkid for the parsers' unit tests.
 
 Boots one test-host guest, walks it through known states (no pool, loop pool, loop pool with thin
-devices and a snapshot, full pool, LVM pool, inactive LVM pool) and writes, per state,
+devices and a snapshot, full pool, LVM pool, inactive LVM pool,
+Docker on the loop-lvm pool it made itself) and writes, per state,
 tests/unit/fixtures/<state>.json: the kernel, LVM and tool versions, and for each command its argv,
 exit code, stdout and stderr. Unit tests read these files; nobody edits them by hand.
 
@@ -105,6 +106,15 @@ SETUP = {
     "lvm_pool_inactive": [
         "vgchange -q -an docker",
     ],
+    # Docker's own loop-lvm pool, as dockerd makes it from daemon.json's storage-driver alone
+    # (test hosts have no container networking, hence iptables and bridge)
+    "docker_loop_lvm": [
+        "systemctl stop docker.service docker.socket || true",
+        "rm -rf /var/lib/docker && mkdir -p /etc/docker && printf '%s\\n' "
+        "'{\"storage-driver\": \"devicemapper\", \"iptables\": false, \"bridge\": \"none\"}' "
+        "> /etc/docker/daemon.json",
+        "systemctl start docker.service",
+    ],
 }
 
 EXTRA = {
@@ -136,10 +146,14 @@ EXTRA = {
                  "lvs -a -o+seg_monitor,lv_profile"],
     "lvm_pool_inactive": ["lvchange -ay docker/thinpool",
                           "dmsetup status docker-thinpool-tpool", "lvs -o lv_name,lv_active"],
+    "docker_loop_lvm": ["systemctl is-active --quiet docker.service",
+                        "docker info --format '{{json .}}'",
+                        "systemctl stop docker.service docker.socket",
+                        "systemctl is-active --quiet docker.service"],
 }
 
 ORDER = ["no_pool", "loop_pool", "loop_pool_thins", "loop_pool_full", "lvm_pool",
-         "lvm_pool_inactive"]
+         "lvm_pool_inactive", "docker_loop_lvm"]
 
 
 def versions(lab, guest):

@@ -1,8 +1,7 @@
-"""docker_engine_info's reads and wait (module_utils/docker_engine.py) on the docker info captured
-in a guest (fixture migration.json: Docker on overlay2), with a clock that does not wait.
-
-Not captured yet, so not tested here: systemctl is-active of Docker's unit (active and inactive),
-and docker info of a Docker on devicemapper with its pool (the wait that succeeds on a pool)."""
+"""docker_engine_info's reads and wait (module_utils/docker_engine.py) on what was captured in
+guests, with a clock that does not wait: docker info of Docker on overlay2 (fixture
+migration.json) and of Docker on the loop-lvm pool it made itself, with ``systemctl is-active``
+of its unit while it ran and after it was stopped (fixture docker_loop_lvm.json)."""
 
 import pytest
 
@@ -12,7 +11,7 @@ from ansible_collections.devmapper.storage.plugins.module_utils.host.systemd imp
 from ansible_collections.devmapper.storage.plugins.module_utils.runners import (
     ModuleError, exit_module)
 from ansible_collections.devmapper.storage.plugins.modules import docker_engine_info
-from captured import load
+from captured import load, output, outputs
 from fake_host import CapturedModule
 
 INFO = "docker info --format '{{json .}}'"
@@ -21,6 +20,15 @@ INFO_ARGV = ["/sbin/docker", "info", "--format", "{{json .}}"]
 
 def captured_info():
     return load("migration")[INFO]
+
+
+def loop_lvm_info():
+    return output("docker_loop_lvm", "docker info")
+
+
+def is_active_records():
+    """systemctl is-active of docker.service while Docker ran, then after it was stopped."""
+    return outputs("docker_loop_lvm", "systemctl is-active --quiet docker.service")
 
 
 class Clock(object):
@@ -134,3 +142,32 @@ def test_bad_input_fails_naming_the_option_and_changes_nothing(params, option):
     kwargs = failed.value.args[0]
     assert kwargs["msg"].startswith(option + " ") and kwargs["changed"] is False
     assert module.calls == []
+
+
+def test_docker_on_its_own_loop_pool_is_waited_for_by_that_pool_and_not_another():
+    info = DockerCli(CapturedModule(loop_lvm_info())).info()
+    seen = e.seen_storage(info)
+    # dockerd names the pool it makes docker-MAJ:MIN-INODE-pool (its root's device and inode)
+    assert seen["driver"] == "devicemapper"
+    assert seen["pool"].startswith("docker-") and seen["pool"].endswith("-pool"), seen
+    module, clock = CapturedModule(loop_lvm_info()), Clock()
+    assert wait(module, "devicemapper", seen["pool"], 60, clock) == info and clock.slept == []
+    module, clock = CapturedModule(*[loop_lvm_info()] * 2), Clock()
+    with pytest.raises(ModuleError) as failed:
+        wait(module, "devicemapper", "docker-thinpool", 2, clock)
+    assert failed.value.msg.endswith("it last reported driver devicemapper, pool %s" % seen["pool"])
+
+
+def test_an_active_unit_is_asked_for_docker_info_and_a_stopped_one_is_not():
+    active, stopped = is_active_records()
+    assert active["rc"] == 0 and stopped["rc"] != 0
+    module = CapturedModule(active, loop_lvm_info())
+    report = e.read_engine(DockerCli(module), Systemd(module), "docker.service")
+    assert report["installed"] and report["running"] and report["changed"] is False
+    assert e.seen_storage(report["info"])["driver"] == "devicemapper"
+    assert module.calls == [["/sbin/systemctl", "is-active", "--quiet", "docker.service"],
+                            INFO_ARGV]
+    module = CapturedModule(stopped)
+    report = e.read_engine(DockerCli(module), Systemd(module), "docker.service")
+    assert report == {"changed": False, "installed": True, "running": False}
+    assert module.calls == [["/sbin/systemctl", "is-active", "--quiet", "docker.service"]]
