@@ -157,5 +157,7 @@ def run_playbook(inventory, playbook, limit=None, check=False, diff=False, extra
 
 
 def task_results(report, host):
-    """(task name, result) of every task that ran or was skipped on ``host``."""
-    return [(t["name"], t["hosts"][host]) for t in report["tasks"] if host in t["hosts"]]
+    """(task name, result) of every task that ran or was skipped on ``host``, in the order the
+    host ran them (tests/callback_plugins/result_json.py numbers the results as they come)."""
+    rows = [(t["name"], t["hosts"][host]) for t in report["tasks"] if host in t["hosts"]]
+    return sorted(rows, key=lambda row: row[1].get("_order", 0))

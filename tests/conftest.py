@@ -7,6 +7,7 @@ import functools
 import hashlib
 import json
 import os
+import threading
 import time
 import uuid
 
@@ -22,11 +23,14 @@ import ansible_runs
 from ansible_runs import REPO, ansible_env, task_results  # noqa: F401 pylint: disable=unused-import
 
 
-# Variables for role tests on guests: small pools, the guest's second disk for direct-lvm, and
-# no container networking (test hosts have none, so dockerd must not touch iptables there).
+# Variables for role tests on guests: small pools, the guest's second disk for direct-lvm, no
+# container networking (test hosts have none, so dockerd must not touch iptables there), and
+# site.yml's Docker play on all of a test's hosts at once: no test is about the batches, and one
+# host per batch (25% of two) would walk a two-host test's Docker restarts one after the other.
+# The molecule scenarios with one host run site.yml's default batches.
 GUEST_VARS = {"docker_daemon_options": {"iptables": False, "bridge": "none"},
               "loop_lvm_data_size": "1G", "loop_lvm_metadata_size": "64M",
-              "direct_lvm_devices": ["/dev/ubdb"]}
+              "direct_lvm_devices": ["/dev/ubdb"], "site_docker_batch": "100%"}
 
 
 class GuestHandle(object):
@@ -60,22 +64,23 @@ class GuestHandle(object):
 
 # ---- what a test's seconds went to ----------------------------------------------------------------
 # Seconds and counts per kind of step (module runs, playbooks, shell commands, boots), outermost
-# only, per test: recorded in its teardown report and summed at the end of the run.
+# only (per thread: a test may run two playbooks at once), per test: recorded in its teardown
+# report and summed at the end of the run.
 COSTS = {}
-_DEPTH = [0]
+_NESTING = threading.local()
 
 
 def costed(kind):
     def wrap(function):
         @functools.wraps(function)
         def timed(*args, **kwargs):
-            _DEPTH[0] += 1
+            _NESTING.depth = getattr(_NESTING, "depth", 0) + 1
             started = time.time()
             try:
                 return function(*args, **kwargs)
             finally:
-                _DEPTH[0] -= 1
-                if not _DEPTH[0]:
+                _NESTING.depth -= 1
+                if not _NESTING.depth:
                     count = COSTS.setdefault(kind, [0, 0.0])
                     count[0] += 1
                     count[1] += time.time() - started

@@ -31,16 +31,31 @@ class CallbackModule(CallbackBase):
     def __init__(self):
         super(CallbackModule, self).__init__()
         self.tasks = []
+        self.by_uuid = {}
+        self.recorded = 0
+
+    def _entry(self, task):
+        """The task's entry, by its uuid: under strategy free the hosts run different tasks at the
+        same time, so a result belongs to its own task, not to the task announced last."""
+        entry = self.by_uuid.get(task._uuid)
+        if entry is None:
+            entry = self.by_uuid[task._uuid] = {"name": task.get_name(), "hosts": {}}
+            self.tasks.append(entry)
+        return entry
 
     def v2_playbook_on_task_start(self, task, is_conditional):
-        self.tasks.append({"name": task.get_name(), "hosts": {}})
+        self._entry(task)
+
+    def v2_playbook_on_handler_task_start(self, task):
+        self._entry(task)
 
     def _record(self, result, **extra):
-        if not self.tasks:
-            self.tasks.append({"name": result._task.get_name(), "hosts": {}})
         data = dict(result._result)
         data.update(extra)
-        self.tasks[-1]["hosts"][result._host.get_name()] = data
+        # the order in which the host's results came: its order of tasks (task_results sorts by it)
+        self.recorded += 1
+        data["_order"] = self.recorded
+        self._entry(result._task)["hosts"][result._host.get_name()] = data
 
     def v2_runner_on_ok(self, result):
         self._record(result)
