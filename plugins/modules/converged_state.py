@@ -21,11 +21,10 @@ description:
     monitored, no unit failed, Docker answering). Otherwise C(reasons) says why, and the role
     runs in full.
   - With O(state=record), the role records what it left at the end of a full run.
-author:
-  - devmapper.storage maintainers (@devmapper)
+extends_documentation_fragment:
+  - devmapper.storage.common
 attributes:
   check_mode:
-    support: full
     description: V(check) changes nothing in any mode; V(record) only reports in check mode.
   diff_mode:
     support: none

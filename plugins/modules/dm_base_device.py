@@ -19,14 +19,12 @@ description:
   - Grows only; growing the device grows its filesystem too. Never formats a device that has a
     filesystem of another type unless O(force=true), and never reformats one of the same type.
   - Returns the filesystem's UUID.
-author:
-  - devmapper.storage maintainers (@devmapper)
+extends_documentation_fragment:
+  - devmapper.storage.common
 attributes:
   check_mode:
-    support: full
     description: Reports the commands it would run in RV(actions), and runs none.
   diff_mode:
-    support: full
     description: The device's size, filesystem and UUID before and after (in check mode, as planned).
 options:
   pool:

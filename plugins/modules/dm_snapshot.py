@@ -19,14 +19,12 @@ description:
   - Idempotent by id and name. The kernel's EEXIST, ENODATA and EBUSY answers are reported as
     sentences that name the thin id and the pool.
   - Needs C(thin_ls) (thin-provisioning-tools) to know which ids the pool's metadata holds.
-author:
-  - devmapper.storage maintainers (@devmapper)
+extends_documentation_fragment:
+  - devmapper.storage.common
 attributes:
   check_mode:
-    support: full
     description: Reports the exact commands it would run in RV(actions), and runs none.
   diff_mode:
-    support: full
     description: The pool's thin ids and active thin devices before and after (in check mode, as planned).
 options:
   pool:

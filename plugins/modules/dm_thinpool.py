@@ -24,11 +24,10 @@ description:
   - O(state=active) brings back an inactive pool after a reboot (LVM activation, or for raw pools
     the table over the re-attached devices after C(thin_check)).
   - Every run returns RV(pool), the pool's usage and settings.
-author:
-  - devmapper.storage maintainers (@devmapper)
+extends_documentation_fragment:
+  - devmapper.storage.common
 attributes:
   check_mode:
-    support: full
     description: Reports the exact commands it would run in RV(actions), and runs none.
   diff_mode:
     support: partial

@@ -19,11 +19,10 @@ description:
     storage driver (and the pool O(wait_for_pool), when given), and fails after O(wait_seconds)
     saying what it reported last. The roles wait so after restarting Docker.
   - Changes nothing.
-author:
-  - devmapper.storage maintainers (@devmapper)
+extends_documentation_fragment:
+  - devmapper.storage.common
 attributes:
   check_mode:
-    support: full
     description: Runs the same in check mode; it only reads.
   diff_mode:
     support: none

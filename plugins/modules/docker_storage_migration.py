@@ -22,11 +22,10 @@ description:
     Docker's directory is then moved aside (or archived) whole and stays until O(remove_backup).
   - V(rollback) puts the old configuration files, Docker's directory and the old pool back and
     starts Docker as it was.
-author:
-  - devmapper.storage maintainers (@devmapper)
+extends_documentation_fragment:
+  - devmapper.storage.common
 attributes:
   check_mode:
-    support: full
     description: V(status) and V(preflight) run as usual (they change nothing); other steps report
       what they would do and do none of it.
   diff_mode:

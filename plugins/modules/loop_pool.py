@@ -18,14 +18,12 @@ description:
   - Detaches the loop devices with O(state=absent), refusing while a device-mapper device holds them
     unless O(force=true).
   - Returns the loop device paths, the sizes, and the bytes actually allocated on disk.
-author:
-  - devmapper.storage maintainers (@devmapper)
+extends_documentation_fragment:
+  - devmapper.storage.common
 attributes:
   check_mode:
-    support: full
     description: Reports the exact commands it would run in RV(actions), and runs none.
   diff_mode:
-    support: full
     description: Shows both files, their sizes and loop devices, before and after.
 options:
   data_file:

@@ -18,14 +18,12 @@ description:
   - Without monitoring, autoextend silently never happens; this module fails rather than leave
     a pool unmonitored, and says how to start dmeventd when it is not running.
   - O(state=absent) detaches the profile from the pool (the profile file stays for other pools).
-author:
-  - devmapper.storage maintainers (@devmapper)
+extends_documentation_fragment:
+  - devmapper.storage.common
 attributes:
   check_mode:
-    support: full
     description: Reports the steps it would take in RV(actions), and takes none.
   diff_mode:
-    support: full
     description: Shows the profile file's content and the pool's profile and monitoring before and after.
 options:
   vg:

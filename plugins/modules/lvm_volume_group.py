@@ -23,14 +23,12 @@ description:
   - Every device is checked before anything runs, so one refusal means nothing changes.
   - PVs of the VG that are not in the list stay (shrinking a VG moves data; this module does not
     do it) and are reported in a warning.
-author:
-  - devmapper.storage maintainers (@devmapper)
+extends_documentation_fragment:
+  - devmapper.storage.common
 attributes:
   check_mode:
-    support: full
     description: Reports the commands it would run in RV(actions), and runs none.
   diff_mode:
-    support: full
     description: Shows the VG's physical volumes before and after.
 options:
   vg:
