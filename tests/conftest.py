@@ -334,12 +334,35 @@ def pytest_collection_modifyitems(items):
     ranked = sorted(items, key=lambda item: -seconds[item.nodeid])
     long_ones = [i for i in ranked if seconds[i.nodeid] > QUICK_SECONDS]
     quick = [i for i in ranked if seconds[i.nodeid] <= QUICK_SECONDS][::-1]
+    long_ones = after_the_first_of_their_saved_guest(long_ones)
     ordered = []
     for item in long_ones:
         ordered.append(item)
         if quick:
             ordered.append(quick.pop(0))
     items[:] = ordered + quick
+
+
+# Tests marked saved_guest(key) start from one saved guest that the first of them makes (a
+# converge of minutes; saved_guest() below). Two of them side by side would leave the second
+# waiting for the first one's converge with its worker idle: each later one is put behind the
+# next long test, which the other worker runs meanwhile.
+SAVED_GUEST_DEFER = 2
+
+
+def after_the_first_of_their_saved_guest(ranked):
+    ordered = list(ranked)
+    seen = set()
+    for item in ranked:
+        marker = item.get_closest_marker("saved_guest")
+        if marker is None:
+            continue
+        if marker.args[0] in seen:
+            position = ordered.index(item)
+            ordered.insert(min(position + SAVED_GUEST_DEFER, len(ordered)),
+                           ordered.pop(position))
+        seen.add(marker.args[0])
+    return ordered
 
 
 # ---- where the suite's time goes ---------------------------------------------------------------

@@ -95,6 +95,7 @@ def assert_nothing_lost(guest, expect):
     assert guest.out("docker run --rm --network none app:1 cat /etc/app-release").strip() == "app-v1"
 
 
+@pytest.mark.saved_guest("migration-loop-host")
 def test_refusals_change_nothing_and_a_failure_rolls_back(lab, prepared):
     guest, expect = prepared
     guest.sh("mkdir -p /mnt/small && mount -t tmpfs -o size=1m tmpfs /mnt/small")
@@ -170,6 +171,7 @@ def wait_for_fault(guest, proc, step, timeout=900):
     raise AssertionError("step %s not reached in %d s" % (step, timeout))
 
 
+@pytest.mark.saved_guest("migration-loop-host")
 def test_power_cut_at_every_step_then_a_rerun_finishes_with_nothing_lost(lab, prepared):
     guest, expect = prepared
     covered = []
