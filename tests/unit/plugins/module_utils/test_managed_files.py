@@ -19,7 +19,11 @@ class FilesModule(object):
         self._diff = diff
 
     def atomic_move(self, src, dest):
+        """As AnsibleModule.atomic_move leaves modes: the old file's, or for a new file the
+        umask's default (0644 here), whatever the moved file had."""
+        mode = stat.S_IMODE(os.stat(dest).st_mode) if os.path.exists(dest) else 0o644
         os.rename(src, dest)
+        os.chmod(dest, mode)
 
 
 def run(files, **kw):
