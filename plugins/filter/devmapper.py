@@ -6,7 +6,8 @@
 docker_dm_opts: Docker's devicemapper storage options for a pool (loop_lvm, direct_lvm,
 storage_migration). lvm_dm_name: the device-mapper name LVM gives a thin pool (direct_lvm,
 storage_migration). pool_activation_paths: the files the pool_activation role writes (that role's
-tasks, and the fast path of loop_lvm and direct_lvm, which checks them)."""
+tasks, and the fast path of loop_lvm and direct_lvm, which checks them); pool_activation_files:
+those files with their contents and modes, as the managed_files module takes them."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -46,10 +47,21 @@ def pool_activation_paths(name, services):
     return paths
 
 
+def pool_activation_files(paths, config, unit, script, dropin):
+    """managed_files' ``files`` for the paths of ``pool_activation_paths``: the settings, the
+    unit, the activation script (executable) and each engine's drop-in (all the same)."""
+    entries = [{"path": paths["config"], "content": config, "mode": "0644"},
+               {"path": paths["unit"], "content": unit, "mode": "0644"},
+               {"path": paths["script"], "content": script, "mode": "0755"}]
+    return entries + [{"path": path, "content": dropin, "mode": "0644"}
+                      for path in paths["files"][len(entries):]]
+
+
 class FilterModule(object):
     def filters(self):
         return {
             "docker_dm_opts": docker_dm_opts,
             "lvm_dm_name": lvm_dm_name,
             "pool_activation_paths": pool_activation_paths,
+            "pool_activation_files": pool_activation_files,
         }

@@ -157,8 +157,10 @@ class WriteFileAction(object):
         try:
             with os.fdopen(fd, "w") as handle:
                 handle.write(self.content)
-            os.chmod(tmp, self.mode)
             self.module.atomic_move(tmp, self.path)
+            # after the move: atomic_move gives the file the old file's mode, or the umask's
+            # default for a new one, not the temporary file's
+            os.chmod(self.path, self.mode)
         finally:
             if os.path.exists(tmp):
                 os.unlink(tmp)

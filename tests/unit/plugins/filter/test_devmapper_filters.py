@@ -29,4 +29,12 @@ def test_pool_activation_paths():
 
 def test_the_filters_are_registered():
     assert set(f.FilterModule().filters()) == {"docker_dm_opts", "lvm_dm_name",
-                                               "pool_activation_paths"}
+                                               "pool_activation_paths", "pool_activation_files"}
+
+
+def test_the_activation_files_follow_the_paths_with_their_contents_and_modes():
+    paths = f.pool_activation_paths("pool-a", ["docker.service", "containerd.service"])
+    files = f.pool_activation_files(paths, config="C", unit="U", script="S", dropin="D")
+    assert [e["path"] for e in files] == paths["files"]
+    assert [(e["content"], e["mode"]) for e in files] == [
+        ("C", "0644"), ("U", "0644"), ("S", "0755"), ("D", "0644"), ("D", "0644")]
