@@ -18,7 +18,6 @@ __metaclass__ = type
 import os
 import stat
 
-from ansible_collections.devmapper.storage.plugins.module_utils.host.files import read_text
 from ansible_collections.devmapper.storage.plugins.module_utils.runners import (
     ModuleError, WriteFileAction)
 
@@ -58,8 +57,11 @@ def read_files(wanted):
         if os.path.islink(path) or (os.path.exists(path) and not os.path.isfile(path)):
             raise ModuleError("files: %s is not a regular file; it is left as it is" % path)
         if os.path.isfile(path):
-            found[path] = {"content": read_text(path),
-                           "mode": stat.S_IMODE(os.stat(path).st_mode)}
+            with open(path, "rb") as handle:
+                # bytes that are not UTF-8 (a hand edit) differ from any wanted content: the
+                # file is written again, not a UnicodeDecodeError
+                content = handle.read().decode("utf-8", "replace")
+            found[path] = {"content": content, "mode": stat.S_IMODE(os.stat(path).st_mode)}
     return found
 
 

@@ -102,3 +102,10 @@ def test_a_directory_or_a_link_in_the_way_is_refused_and_left(tmp_path):
             run([{"path": str(tmp_path / name), "content": "n\n", "mode": "0644"}])
         assert "is not a regular file" in refused.value.msg
     assert (tmp_path / "real").read_text() == "r\n" and (tmp_path / "dir").is_dir()
+
+
+def test_a_file_that_is_not_utf8_is_written_again(tmp_path):
+    edited = tmp_path / "edited"
+    edited.write_bytes(b"A=\xff\n")
+    result = run([{"path": str(edited), "content": "A=1\n", "mode": "0644"}])
+    assert result["written"] == [str(edited)] and edited.read_text() == "A=1\n"
