@@ -26,6 +26,9 @@ def check_params(params):
     if params["wait_for_pool"] and not params["wait_for_driver"]:
         raise ModuleError("wait_for_pool (%s) needs wait_for_driver: a pool is reported by the "
                           "devicemapper storage driver" % params["wait_for_pool"])
+    if params.get("expect_pool") and not params.get("expect_driver"):
+        raise ModuleError("expect_pool (%s) needs expect_driver: a pool is used by the "
+                          "devicemapper storage driver" % params["expect_pool"])
     return params
 
 
@@ -67,6 +70,44 @@ def wait_for_storage(read_info, driver, pool, seconds, clock, sleep):
                                  seen_text(info)),
                 seen=seen_storage(info))
         sleep(min(POLL_SECONDS, left))
+
+
+def _held(info):
+    return "%d images and %d containers" % (info.get("Images") or 0, info.get("Containers") or 0)
+
+
+def _loop_file(info):
+    return dict(tuple(pair) for pair in info.get("DriverStatus") or []
+                if len(pair) == 2).get("Data loop file")
+
+
+def storage_conflict(info, driver, pool):
+    """What pointing a running Docker (``docker info`` JSON) at ``driver`` (and, for devicemapper,
+    ``pool``; not compared when empty) would cost, as {"kind", "reason"}; None when nothing.
+
+    kind ``driver``: another driver holds images or containers, which the switch hides.
+    kind ``pool``: Docker runs devicemapper on another pool (its own loop-lvm pool, or one an admin
+    made). Even with nothing in it, dockerd refuses the new pool: the base device its metadata
+    under DockerRootDir/devicemapper names lives in the old one."""
+    seen = seen_storage(info)
+    if seen is None:
+        return None
+    if seen["driver"] != driver:
+        if not (info.get("Images") or info.get("Containers")):
+            return None
+        return {"kind": "driver",
+                "reason": "Docker runs on %s with %s; switching it to %s would hide them all"
+                          % (seen["driver"], _held(info), driver)}
+    if driver == "devicemapper" and pool and seen["pool"] and seen["pool"] != pool:
+        loop_file = _loop_file(info)
+        own = " (Docker's own loop-lvm pool, over %s)" % loop_file if loop_file else ""
+        return {"kind": "pool",
+                "reason": "Docker runs on devicemapper pool %s%s with %s; pointing it at pool %s "
+                          "would hide them, and dockerd would not start on it: its base device "
+                          "is in the old pool (metadata under %s/devicemapper)"
+                          % (seen["pool"], own, _held(info), pool,
+                             info.get("DockerRootDir") or "/var/lib/docker")}
+    return None
 
 
 def engine_report(installed, running, info):

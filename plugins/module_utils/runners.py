@@ -18,6 +18,7 @@ import os
 import subprocess
 import tempfile
 
+from ansible_collections.devmapper.storage.plugins.module_utils.host.files import fsync_path
 from ansible_collections.devmapper.storage.plugins.module_utils.sizes import SizeError
 
 C_LOCALE = {"LANG": "C", "LC_ALL": "C", "LC_MESSAGES": "C", "LANGUAGE": "C"}
@@ -157,10 +158,15 @@ class WriteFileAction(object):
         try:
             with os.fdopen(fd, "w") as handle:
                 handle.write(self.content)
+                # on disk before the rename: after a power cut the file is the old one or the
+                # new one, never a renamed empty file
+                handle.flush()
+                os.fsync(handle.fileno())
             self.module.atomic_move(tmp, self.path)
             # after the move: atomic_move gives the file the old file's mode, or the umask's
             # default for a new one, not the temporary file's
             os.chmod(self.path, self.mode)
+            fsync_path(directory)       # the rename itself on disk
         finally:
             if os.path.exists(tmp):
                 os.unlink(tmp)

@@ -45,6 +45,16 @@ options:
     description: How long to wait for O(wait_for_driver), 0 or more (V(0) reads once).
     type: int
     default: 120
+  expect_driver:
+    description:
+      - The storage driver a caller is about to point Docker at. When given, RV(conflict) says
+        what that would cost on a running Docker.
+    type: str
+  expect_pool:
+    description: With O(expect_driver=devicemapper), the pool (its device-mapper name) Docker
+      is about to be pointed at; not compared when empty.
+    type: str
+    default: ""
 seealso:
   - module: devmapper.storage.converged_state
 """
@@ -78,6 +88,17 @@ info:
   type: dict
   sample: {"Driver": "devicemapper", "DriverStatus": [["Pool Name", "docker-thinpool"]],
            "Images": 3, "Containers": 2}
+conflict:
+  description:
+    - What pointing the running Docker at O(expect_driver) (and O(expect_pool)) would cost;
+      null when nothing. C(kind) is C(driver) when another driver holds images or containers,
+      which the switch would hide; C(pool) when Docker runs devicemapper on another pool (it
+      would not start on the new one, even with nothing stored).
+  returned: when O(expect_driver) is given
+  type: dict
+  sample: {"kind": "pool", "reason": "Docker runs on devicemapper pool docker-98:0-12584-pool
+           (Docker's own loop-lvm pool, over /var/lib/docker/devicemapper/devicemapper/data)
+           with 3 images and 2 containers; ..."}
 """
 
 import time
@@ -85,7 +106,7 @@ import time
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.devmapper.storage.plugins.module_utils.docker_engine import (
-    check_params, read_engine, wait_for_storage)
+    check_params, read_engine, storage_conflict, wait_for_storage)
 from ansible_collections.devmapper.storage.plugins.module_utils.host.docker import DockerCli
 from ansible_collections.devmapper.storage.plugins.module_utils.host.systemd import Systemd
 from ansible_collections.devmapper.storage.plugins.module_utils.runners import exit_module
@@ -99,7 +120,11 @@ def run_module(module):
         info = wait_for_storage(docker_cli.info, params["wait_for_driver"],
                                 params["wait_for_pool"], params["wait_seconds"],
                                 time.monotonic, time.sleep)
-    return read_engine(docker_cli, Systemd(module), params["service"], info)
+    result = read_engine(docker_cli, Systemd(module), params["service"], info)
+    if params["expect_driver"]:
+        result["conflict"] = storage_conflict(result.get("info"), params["expect_driver"],
+                                              params["expect_pool"])
+    return result
 
 
 def main():
@@ -109,6 +134,8 @@ def main():
             wait_for_driver=dict(type="str"),
             wait_for_pool=dict(type="str", default=""),
             wait_seconds=dict(type="int", default=120),
+            expect_driver=dict(type="str"),
+            expect_pool=dict(type="str", default=""),
         ),
         supports_check_mode=True,
     )

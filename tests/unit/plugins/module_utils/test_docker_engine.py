@@ -122,7 +122,8 @@ class ParamsModule(CapturedModule):
     def __init__(self, params):
         super(ParamsModule, self).__init__()
         self.params = dict({"service": "docker.service", "wait_for_driver": None,
-                            "wait_for_pool": "", "wait_seconds": 120}, **params)
+                            "wait_for_pool": "", "wait_seconds": 120, "expect_driver": None,
+                            "expect_pool": ""}, **params)
 
     def fail_json(self, **kwargs):
         raise Failed(kwargs)
@@ -134,6 +135,7 @@ class ParamsModule(CapturedModule):
 @pytest.mark.parametrize("params,option", [
     ({"wait_for_driver": "devicemapper", "wait_seconds": -1}, "wait_seconds"),
     ({"wait_for_pool": "docker-thinpool"}, "wait_for_pool"),
+    ({"expect_pool": "docker-thinpool"}, "expect_pool"),
 ])
 def test_bad_input_fails_naming_the_option_and_changes_nothing(params, option):
     module = ParamsModule(params)
@@ -171,3 +173,43 @@ def test_an_active_unit_is_asked_for_docker_info_and_a_stopped_one_is_not():
     report = e.read_engine(DockerCli(module), Systemd(module), "docker.service")
     assert report == {"changed": False, "installed": True, "running": False}
     assert module.calls == [["/sbin/systemctl", "is-active", "--quiet", "docker.service"]]
+
+
+def test_docker_on_its_own_loop_pool_conflicts_with_any_other_pool_even_when_empty():
+    """dockerd refuses a new pool while its metadata names a base device in the old one, so even
+    the captured Docker with no images is a conflict; its own pool is not."""
+    info = DockerCli(CapturedModule(loop_lvm_info())).info()
+    own = e.seen_storage(info)["pool"]
+    conflict = e.storage_conflict(info, "devicemapper", "docker-thinpool")
+    assert conflict["kind"] == "pool"
+    assert conflict["reason"] == (
+        "Docker runs on devicemapper pool %s (Docker's own loop-lvm pool, over "
+        "/var/lib/docker/devicemapper/devicemapper/data) with 0 images and 0 containers; "
+        "pointing it at pool docker-thinpool would hide them, and dockerd would not start on "
+        "it: its base device is in the old pool (metadata under /var/lib/docker/devicemapper)"
+        % own)
+    assert e.storage_conflict(info, "devicemapper", own) is None
+    assert e.storage_conflict(info, "devicemapper", "") is None
+
+
+def test_another_driver_conflicts_only_when_it_holds_images_or_containers():
+    overlay = DockerCli(CapturedModule(captured_info())).info()
+    conflict = e.storage_conflict(overlay, "devicemapper", "docker-thinpool")
+    assert conflict == {"kind": "driver", "reason": "Docker runs on overlay2 with 3 images and 2 "
+                        "containers; switching it to devicemapper would hide them all"}
+    assert e.storage_conflict(overlay, "overlay2", "") is None
+    empty = DockerCli(CapturedModule(loop_lvm_info())).info()     # devicemapper, nothing held
+    assert e.storage_conflict(empty, "overlay2", "") is None
+    assert e.storage_conflict(None, "devicemapper", "docker-thinpool") is None
+
+
+def test_the_module_reports_the_conflict_only_when_asked():
+    active, dummy = is_active_records()
+
+    def report(**params):
+        module = ParamsModule(params)
+        module.answers = [active, loop_lvm_info()]
+        return docker_engine_info.run_module(module)
+    assert "conflict" not in report()
+    assert report(expect_driver="devicemapper", expect_pool="docker-thinpool")[
+        "conflict"]["kind"] == "pool"
