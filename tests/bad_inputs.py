@@ -80,6 +80,8 @@ MODULE_KINDS = {
                              "threshold": "other", "percent": "other", "monitor": "other",
                              "state": "other"},
     "lvm_volume_group": {"vg": "vg_name", "devices": "path", "force": "other", "state": "other"},
+    "managed_files": {"files": "other", "files.path": "path", "files.content": "other",
+                      "files.mode": "other"},
 }
 
 # Arguments that are good apart from the row's option, and harmless on a host if a check were
@@ -99,6 +101,7 @@ GOOD_ARGS = {
                   "state": "info"},
     "lvm_thinpool_profile": {"vg": "bad-input-vg"},
     "lvm_volume_group": {"vg": "bad-input-vg", "devices": [NOWHERE + "/disk"]},
+    "managed_files": {"files": [{"path": NOWHERE + "/file", "content": "", "mode": "0644"}]},
 }
 GOOD_DM_ARGS = {"name": "bad-input-pool", "data_device": NOWHERE + "/data",
                 "metadata_device": NOWHERE + "/metadata"}
@@ -289,7 +292,10 @@ def _module_args(module, option, value, extra):
         value = [value]
     if "." in option:
         parent, sub = option.split(".")
-        args[parent] = {"driver": "devicemapper", sub: value}
+        if argument_spec(module)[parent].get("type") == "list":     # a list of entries
+            args[parent] = [dict(args[parent][0], **{sub: value})]
+        else:
+            args[parent] = {"driver": "devicemapper", sub: value}
     else:
         args[option] = value
     return args
@@ -319,6 +325,15 @@ def role_rows():
                     wanted[variable] = [value] if options[variable]["type"] == "list" else value
                     rows.append(RoleRow(role, variable, kind, value, wanted))
     return rows
+
+
+def named(module, option):
+    """How a module's message names an option: ``files[0].path`` for a suboption of a list."""
+    if "." in option:
+        parent, sub = option.split(".")
+        if argument_spec(module)[parent].get("type") == "list":
+            return "%s[0].%s" % (parent, sub)
+    return option
 
 
 def row_id(row):
