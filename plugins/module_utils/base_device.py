@@ -15,6 +15,7 @@ __metaclass__ = type
 import os
 
 from ansible_collections.devmapper.storage.plugins.module_utils.host.dm import thin_table
+from ansible_collections.devmapper.storage.plugins.module_utils.inputs import check_inputs
 from ansible_collections.devmapper.storage.plugins.module_utils.runners import ModuleError
 from ansible_collections.devmapper.storage.plugins.module_utils.sizes import (
     SECTOR,
@@ -30,16 +31,18 @@ from ansible_collections.devmapper.storage.plugins.module_utils.thin_devices imp
 )
 
 
+BASE_DEVICE_INPUTS = (("pool", "dm_name"), ("name", "dm_name"), ("size", "device_size"))
+
+
 def requested_sectors(params):
     """The size asked for, in sectors (0 with state=absent), after checking the options."""
+    check_inputs(params, BASE_DEVICE_INPUTS)
     validate_thin_id(params["device_id"], "device_id")
     sectors = 0
     if params["state"] == "present":
         if not params["size"]:
             raise ModuleError("size is required with state=present")
         sectors = to_sectors(parse_size(params["size"], "size"), "size")
-        if sectors == 0:
-            raise ModuleError("size must be more than 0")
     return sectors
 
 

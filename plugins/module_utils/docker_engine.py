@@ -14,6 +14,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.devmapper.storage.plugins.module_utils.host.docker import storage_of
+from ansible_collections.devmapper.storage.plugins.module_utils.inputs import check_inputs
 from ansible_collections.devmapper.storage.plugins.module_utils.runners import ModuleError
 
 POLL_SECONDS = 2
@@ -21,6 +22,8 @@ POLL_SECONDS = 2
 
 def check_params(params):
     """Refuses options that cannot be met, naming the option first."""
+    check_inputs(params, (("wait_for_pool", "optional_dm_name"),
+                          ("expect_pool", "optional_dm_name")))
     if params["wait_seconds"] < 0:
         raise ModuleError("wait_seconds must be 0 or more, got %d" % params["wait_seconds"])
     if params["wait_for_pool"] and not params["wait_for_driver"]:

@@ -15,6 +15,7 @@ import copy
 import os
 
 from ansible_collections.devmapper.storage.plugins.module_utils.host.loop import LoopDevices
+from ansible_collections.devmapper.storage.plugins.module_utils.inputs import check_inputs
 from ansible_collections.devmapper.storage.plugins.module_utils.runners import (
     Action,
     ModuleError,
@@ -24,6 +25,9 @@ from ansible_collections.devmapper.storage.plugins.module_utils.sizes import hum
 
 # the pool's two backing files, each named by its options: data_file/data_size, metadata_...
 ROLES = ("data", "metadata")
+# a pool needs one block of data (64K at the least) and 2M of metadata (module_utils/inputs.py)
+LOOP_POOL_INPUTS = (("data_file", "path"), ("metadata_file", "path"),
+                    ("data_size", "loop_data_size"), ("metadata_size", "loop_metadata_size"))
 
 
 class LoopFileState(object):
@@ -63,9 +67,12 @@ class LoopFileIO(object):
     def _sys_block(loop, *parts):
         return os.path.join("/sys/block", os.path.basename(loop), *parts)
 
-    def read(self, path, associations):
+    def read(self, path, associations, option="file"):
         state = LoopFileState(path, parent_exists=os.path.isdir(os.path.dirname(path) or "."))
         if os.path.lexists(path):
+            if not os.path.exists(path):
+                raise ModuleError("%s: %s is a symbolic link to %s, which leads to no file; "
+                                  "fix or remove the link" % (option, path, os.readlink(path)))
             st = os.stat(path)
             state.exists = True
             state.is_regular = os.path.isfile(path)
@@ -144,6 +151,7 @@ def plan_loop_file(io, role, current, want_size, state, force=False, remove_file
 
 
 def validate_params(params):
+    check_inputs(params, LOOP_POOL_INPUTS)
     if params["data_file"] == params["metadata_file"]:
         raise ModuleError("data_file and metadata_file must be different files")
     for role in ROLES:
@@ -155,7 +163,8 @@ def validate_params(params):
 def read_pool_files(io, params):
     """{role: LoopFileState} of the pool's two files."""
     associations = io.associations()
-    return dict((role, io.read(params[role + "_file"], associations)) for role in ROLES)
+    return dict((role, io.read(params[role + "_file"], associations, role + "_file"))
+                for role in ROLES)
 
 
 def plan_pool_files(io, params, current):

@@ -33,7 +33,7 @@ def lvm_extents_for(value, vg, what, existing=False):
     """Extents a size means: absolute sizes round up to whole extents, percentages as lvcreate
     reads them. Returns None for %FREE on an existing LV: free space shrinks as the pool takes it,
     so it only sizes a new LV (re-runs stay idempotent)."""
-    percent = parse_percent(value)
+    percent = parse_percent(value, what)
     if percent is None:
         return round_up(parse_size(value, what), vg["extent_size"]) // vg["extent_size"]
     pct, base = percent

@@ -16,6 +16,7 @@ import os
 
 from ansible_collections.devmapper.storage.plugins.module_utils.host.files import read_text
 from ansible_collections.devmapper.storage.plugins.module_utils.host.lvm import LvmReports
+from ansible_collections.devmapper.storage.plugins.module_utils.inputs import check_inputs
 from ansible_collections.devmapper.storage.plugins.module_utils.runners import (
     Action,
     ModuleError,
@@ -92,16 +93,18 @@ def plan_profile(io, params, pool_row, file_content, dmeventd_available):
     return actions
 
 
+PROFILE_INPUTS = (("vg", "vg_name"), ("pool", "lv_name"), ("profile", "file_name"))
+
+
 def validate_params(params):
     """Checks the options and fills in the derived ``profile`` and ``profile_path``."""
+    check_inputs(params, PROFILE_INPUTS)
     if not 50 <= params["threshold"] <= 100:
         raise ModuleError("threshold must be from 50 to 100 (100 disables autoextend), got %d"
                           % params["threshold"])
     if not 0 <= params["percent"] <= 100:
         raise ModuleError("percent must be from 0 to 100, got %d" % params["percent"])
     params["profile"] = params["profile"] or "%s-%s" % (params["vg"], params["pool"])
-    if "/" in params["profile"] or params["profile"].startswith("."):
-        raise ModuleError("profile must be a plain name, got %r" % params["profile"])
     params["profile_path"] = os.path.join(PROFILE_DIR, params["profile"] + ".profile")
     return params
 

@@ -28,6 +28,11 @@ PHASE_COMPLETE = "complete"
 
 STATE_VERSION = 1
 
+# The paths and names of docker_storage_migration, checked before anything is read
+# (module_utils/inputs.py).
+MIGRATION_INPUTS = (("backup_dir", "path"), ("docker_root", "path"), ("state_file", "path"),
+                    ("config_paths", "path"), ("target_vg", "vg_name"))
+
 
 class MigrationState(object):
     """The state file's content."""

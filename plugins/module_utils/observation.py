@@ -25,6 +25,7 @@ from ansible_collections.devmapper.storage.plugins.module_utils.host.files impor
 from ansible_collections.devmapper.storage.plugins.module_utils.host.lvm import LVS, LvmReports
 from ansible_collections.devmapper.storage.plugins.module_utils.host.systemd import (
     SYSTEMCTL, Systemd)
+from ansible_collections.devmapper.storage.plugins.module_utils.inputs import check_inputs
 from ansible_collections.devmapper.storage.plugins.module_utils.runners import (
     ModuleError, WriteFileAction)
 
@@ -32,6 +33,10 @@ LVM_FIELDS = ("lv_name,vg_name,lv_size,lv_metadata_size,chunk_size,zero,lv_profi
               "seg_monitor,lv_health_status")
 LVM_COMPARED = ("lv_size", "lv_metadata_size", "chunk_size", "zero", "lv_profile")
 UNIT_PROPERTIES = ("Id", "LoadState", "ActiveState", "UnitFileState")
+# docker.pool is the pool inside the docker option: an empty one is not checked
+CONVERGED_INPUTS = (("name", "file_name"), ("files", "path"), ("sizes", "path"),
+                    ("dm_pools", "dm_name"), ("lvm_pools", "vg_lv"), ("record_dir", "path"),
+                    ("docker.pool", "optional_dm_name"))
 
 
 class HostObserver(object):
@@ -121,10 +126,7 @@ def observe(io, params):
 
 
 def record_path(params):
-    name = params["name"]
-    if not name or "/" in name or name.startswith("."):
-        raise ModuleError("name: give a plain file name (got %r)" % name)
-    return os.path.join(params["record_dir"], name + ".json")
+    return os.path.join(params["record_dir"], params["name"] + ".json")
 
 
 def load_record(path):
@@ -138,9 +140,10 @@ def load_record(path):
 
 
 def check_params(params):
-    for key in params["lvm_pools"]:
-        if key.count("/") != 1 or not all(key.split("/")):
-            raise ModuleError("lvm_pools: give each pool as VG/LV (got %r)" % key)
+    """The options, checked before anything is read."""
+    docker = params.get("docker") or {}
+    check_inputs(dict(params, **{"docker.pool": docker.get("pool")}), CONVERGED_INPUTS)
+    return params
 
 
 def nothing_recorded(params):

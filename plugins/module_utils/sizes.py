@@ -29,7 +29,7 @@ def parse_size(value, what="size"):
     """'10G', '512M', '64k', '2048s' (sectors), '1.5G', 4096 -> bytes (binary units)."""
     if isinstance(value, int) and not isinstance(value, bool):
         if value < 0:
-            raise SizeError("%s must not be negative, got %d" % (what, value))
+            raise SizeError("%s: must not be negative, got %d" % (what, value))
         return value
     match = _SIZE_RE.match(str(value))
     if not match:
@@ -42,7 +42,7 @@ def parse_size(value, what="size"):
     return int(size)
 
 
-def parse_percent(value):
+def parse_percent(value, what="size"):
     """'95%VG' -> (95.0, 'VG'); None when ``value`` is not a percentage size."""
     match = _PERCENT_RE.match(str(value))
     if not match:
@@ -50,7 +50,8 @@ def parse_percent(value):
     percent = float(match.group(1))
     base = match.group(2).upper()
     if not 0 < percent <= 100:
-        raise SizeError("%r: a percentage size must be more than 0 and at most 100" % (value,))
+        raise SizeError("%s: a percentage size must be more than 0 and at most 100, got %r"
+                        % (what, value))
     return percent, base
 
 
@@ -79,14 +80,14 @@ def percent_to_extents(percent, base, vg):
 
 def validate_block_sectors(sectors, what="block size"):
     if sectors < MIN_BLOCK_SECTORS or sectors > MAX_BLOCK_SECTORS or sectors % MIN_BLOCK_SECTORS:
-        raise SizeError("%s must be a multiple of 64K between 64K and 1G, got %d bytes"
+        raise SizeError("%s: must be a multiple of 64K between 64K and 1G, got %d bytes"
                         % (what, sectors * SECTOR))
     return sectors
 
 
 def validate_thin_id(value, what="device_id"):
     if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MAX_THIN_ID:
-        raise SizeError("%s must be an integer from 0 to %d (thin ids are 24-bit), got %r"
+        raise SizeError("%s: must be an integer from 0 to %d (thin ids are 24-bit), got %r"
                         % (what, MAX_THIN_ID, value))
     return value
 

@@ -16,6 +16,7 @@ from ansible_collections.devmapper.storage.plugins.module_utils.host.dm import (
     metadata_path,
     thin_table,
 )
+from ansible_collections.devmapper.storage.plugins.module_utils.inputs import check_inputs
 from ansible_collections.devmapper.storage.plugins.module_utils.runners import ModuleError
 from ansible_collections.devmapper.storage.plugins.module_utils.sizes import (
     parse_size,
@@ -77,7 +78,11 @@ def check_name_free(active, name, thin_id):
                           % (name, active[name]["device_id"], thin_id))
 
 
+SNAPSHOT_INPUTS = (("pool", "dm_name"), ("name", "dm_name"), ("size", "device_size"))
+
+
 def validate_snapshot_params(params):
+    check_inputs(params, SNAPSHOT_INPUTS)
     for option in ("snapshot_id", "origin_id"):
         if params[option] is not None:
             validate_thin_id(params[option], option)

@@ -24,6 +24,10 @@ from ansible_collections.devmapper.storage.plugins.module_utils.dm_pool import (
 from ansible_collections.devmapper.storage.plugins.module_utils.host.blkid import BlockDevices
 from ansible_collections.devmapper.storage.plugins.module_utils.host.dm import DeviceMapper
 from ansible_collections.devmapper.storage.plugins.module_utils.host.lvm import LvmReports
+from ansible_collections.devmapper.storage.plugins.module_utils.inputs import (
+    DEFAULT_CHUNK,
+    check_inputs,
+)
 from ansible_collections.devmapper.storage.plugins.module_utils.lvm_pool import (
     lvm_pool_info,
     plan_lvm_pool,
@@ -35,6 +39,7 @@ from ansible_collections.devmapper.storage.plugins.module_utils.runners import (
 )
 from ansible_collections.devmapper.storage.plugins.module_utils.sizes import (
     SECTOR,
+    human,
     parse_size,
     validate_block_sectors,
 )
@@ -43,6 +48,12 @@ LV_FIELDS = ("lv_name,vg_name,lv_attr,lv_size,pool_lv,data_percent,metadata_perc
              "lv_metadata_size,chunk_size,seg_monitor,lv_profile,transaction_id,lv_active,zero,"
              "lv_dm_path")
 VG_FIELDS = "vg_name,vg_size,vg_free,vg_extent_size,vg_extent_count,vg_free_count"
+# The paths, sizes and names of dm_thinpool (module_utils/inputs.py); ``name`` is an LV name with
+# backend=lvm and a device-mapper name with backend=dm. An LVM pool's data holds one chunk.
+POOL_INPUTS = (("vg", "vg_name"), ("metadata_lv", "lv_name"),
+               ("data_size", "lvm_data_size", "chunk_size"),
+               ("metadata_size", "lvm_metadata_size"), ("chunk_size", "block_size"),
+               ("data_device", "path"), ("metadata_device", "path"), ("block_size", "block_size"))
 
 
 class ThinPoolIO(object):
@@ -89,6 +100,9 @@ class ThinPoolIO(object):
 def validate_params(params):
     """The options that go together by backend, checked before anything is read; fills in the
     derived ``name`` (LVM) and ``block_sectors`` (dm)."""
+    name_kind = "lv_name" if params["backend"] == "lvm" else "dm_name"
+    check_inputs(dict(params, chunk_size=params["chunk_size"] or human(DEFAULT_CHUNK)),
+                 (("name", name_kind),) + POOL_INPUTS)
     if params["backend"] == "lvm":
         if not params["vg"]:
             raise ModuleError("vg is required with backend=lvm")
@@ -111,7 +125,8 @@ def validate_params(params):
         params["block_sectors"] = validate_block_sectors(
             parse_size(params["block_size"], "block_size") // SECTOR, "block_size")
         if params["low_water_mark"] < 0:
-            raise ModuleError("low_water_mark must not be negative")
+            raise ModuleError("low_water_mark: must not be negative, got %d"
+                              % params["low_water_mark"])
     return params
 
 

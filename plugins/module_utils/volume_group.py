@@ -16,6 +16,7 @@ from ansible_collections.devmapper.storage.plugins.module_utils.host.blkid impor
     signatures,
 )
 from ansible_collections.devmapper.storage.plugins.module_utils.host.lvm import LvmReports
+from ansible_collections.devmapper.storage.plugins.module_utils.inputs import check_inputs
 from ansible_collections.devmapper.storage.plugins.module_utils.runners import (
     Action,
     ModuleError,
@@ -23,6 +24,15 @@ from ansible_collections.devmapper.storage.plugins.module_utils.runners import (
 )
 
 VG_FIELDS = "vg_name,vg_size,vg_free,vg_extent_size,pv_count"
+VOLUME_GROUP_INPUTS = (("vg", "vg_name"), ("devices", "path"))
+
+
+def validate_params(params):
+    """The options, checked before anything is read."""
+    check_inputs(params, VOLUME_GROUP_INPUTS)
+    if not params["devices"]:
+        raise ModuleError("devices: give at least one block device")
+    return params
 
 
 class VolumeGroupIO(object):

@@ -163,9 +163,10 @@ from ansible_collections.devmapper.storage.plugins.module_utils.host.files impor
 from ansible_collections.devmapper.storage.plugins.module_utils.host.loop import LoopDevices
 from ansible_collections.devmapper.storage.plugins.module_utils.host.lvm import LvmReports
 from ansible_collections.devmapper.storage.plugins.module_utils.host.systemd import Systemd
+from ansible_collections.devmapper.storage.plugins.module_utils.inputs import check_inputs
 from ansible_collections.devmapper.storage.plugins.module_utils.migration import (
-    PHASE_COMPLETE, PHASE_MIGRATING, PHASE_ROLLED_BACK, PHASE_ROLLING_BACK, STEPS,
-    MigrationState, compare_files, compare_images, container_inventory, export_bytes,
+    MIGRATION_INPUTS, PHASE_COMPLETE, PHASE_MIGRATING, PHASE_ROLLED_BACK, PHASE_ROLLING_BACK,
+    STEPS, MigrationState, compare_files, compare_images, container_inventory, export_bytes,
     image_inventory, space_shortfalls, target_reached, untagged_images, volume_inventory)
 from ansible_collections.devmapper.storage.plugins.module_utils.runners import (
     ModuleError, ToolRunner, exit_module)
@@ -760,7 +761,7 @@ def run_step(io, state, step):
 
 
 def run_module(module):
-    params = module.params
+    params = check_inputs(module.params, MIGRATION_INPUTS)
     io = MigrationIO(module)
     state = io.load_state()
     step = params["step"]

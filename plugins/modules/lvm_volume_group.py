@@ -112,15 +112,13 @@ import functools
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.devmapper.storage.plugins.module_utils.runners import (
-    ModuleError, converge, exit_module, outcome)
+    converge, exit_module, outcome)
 from ansible_collections.devmapper.storage.plugins.module_utils.volume_group import (
-    VolumeGroupIO, planned_vg, probe_and_plan, vg_info)
+    VolumeGroupIO, planned_vg, probe_and_plan, validate_params, vg_info)
 
 
 def run_module(module):
-    params = module.params
-    if not params["devices"]:
-        raise ModuleError("devices: give at least one block device")
+    params = validate_params(module.params)
     io = VolumeGroupIO(module)
     done = converge(module, functools.partial(io.read, params["vg"]),
                     functools.partial(probe_and_plan, module, io, params))

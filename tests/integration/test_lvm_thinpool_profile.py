@@ -46,7 +46,7 @@ def test_profile_attached_monitored_and_autoextend_happens(fresh_disks):
     for bad, message in (({"threshold": 40}, "threshold must be from 50 to 100"),
                          ({"percent": 120}, "percent must be from 0 to 100"),
                          ({"pool": "nosuch"}, "pool: docker/nosuch not found"),
-                         ({"profile": "../x"}, "profile must be a plain name")):
+                         ({"profile": "../x"}, "profile: must be a plain file name")):
         untouched = state_of(g)
         result = g.module(PROFILE, dict({"vg": "docker"}, **bad))
         assert result.get("failed") and message in result["msg"], (bad, result)
