@@ -61,7 +61,7 @@ def write_playbook(path, host, rows):
 
 def what_is_wrong(row, results):
     """The row's problems: not refused, refused without naming the option, or changed."""
-    name = row.option if isinstance(row, b.ModuleRow) else row.variable
+    name = b.named(row.module, row.option) if isinstance(row, b.ModuleRow) else row.variable
     label = "%s %s=%r" % (row.module if isinstance(row, b.ModuleRow) else row.role, name,
                           row.value)
     index = results["index"]
