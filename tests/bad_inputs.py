@@ -265,7 +265,7 @@ def kinds_without_bad_values():
     used = set()
     for table in list(MODULE_KINDS.values()) + list(ROLE_KINDS.values()):
         for option in table:
-            used.update(kind for kind, _ in variants(table, option))
+            used.update(kind for kind, dummy in variants(table, option))
     return sorted(k for k in used if not BAD.get(k) or k not in CLASS)
 
 
@@ -282,7 +282,8 @@ def good_args(module, extra=None):
 def good_variants(module):
     """good_args of the module and of each variant its table names, once each."""
     table = MODULE_KINDS[module]
-    extras = [{}] + [extra for option in sorted(table) for _, extra in variants(table, option)]
+    extras = [{}] + [extra for option in sorted(table)
+                     for dummy, extra in variants(table, option)]
     seen = []
     for extra in extras:
         args = good_args(module, extra)
@@ -324,7 +325,7 @@ def role_rows():
         table = ROLE_KINDS.get(role, {})
         options = role_options(role)
         for variable in sorted(options):
-            for kind, _ in variants(table, variable):
+            for kind, dummy in variants(table, variable):
                 for value in BAD.get(kind, []):
                     wanted = dict(GOOD_ROLE_VARS.get(role, {}))
                     wanted[variable] = [value] if options[variable]["type"] == "list" else value

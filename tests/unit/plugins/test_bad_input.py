@@ -144,7 +144,7 @@ def test_a_role_checks_first(role):
     check = task_file(role, "inputs")
     assert len(check) == 1 and "ansible.builtin.assert" in check[0]
     assert "%s_inputs | devmapper.storage.bad_input(" % role in str(check[0]["vars"])
-    entries = [e for e in b._yaml(role, "meta", "argument_specs.yml")["argument_specs"]]
+    entries = list(b._yaml(role, "meta", "argument_specs.yml")["argument_specs"])
     for entry in [e for e in entries if (role, e) not in UNCHECKED_ENTRIES]:
         first = task_file(role, entry)[0]
         if first.get("ansible.builtin.import_tasks") == "fast_path.yml":
@@ -197,6 +197,6 @@ def test_a_dangling_link_is_refused_by_name(tmp_path):
     link = tmp_path / "data"
     link.symlink_to(tmp_path / "gone")
     io = loop_files.LoopFileIO.__new__(loop_files.LoopFileIO)
-    with pytest.raises(ModuleError, match="data_file: %s is a symbolic link to %s" % (link,
-                                                                                       tmp_path)):
+    wanted = "data_file: %s is a symbolic link to %s" % (link, tmp_path)
+    with pytest.raises(ModuleError, match=wanted):
         io.read(str(link), {}, "data_file")
