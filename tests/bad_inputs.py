@@ -5,7 +5,7 @@ appears in the code without a classification here, or a kind without bad values,
 ``unclassified()`` and ``kinds_without_bad_values()`` non-empty (the unit test fails on them).
 
 Used by tests/unit/plugins/test_bad_input.py (the module's check and the roles' filter, no host)
-and tests/integration/test_bad_input.py (the same rows on a guest)."""
+and tests/integration/test_bad_input_on_a_guest.py (the same rows on a guest)."""
 
 import collections
 import importlib
@@ -50,12 +50,12 @@ MODULE_KINDS = {
                         "lvm_pools": "vg_lv", "units": "other", "docker": "other",
                         "docker.driver": "other", "docker.pool": "optional_dm_name",
                         "record_dir": "path"},
-    "dm_base_device": {"pool": "dm_name", "device_id": "other", "name": "dm_name",
+    "dm_base_device": {"lock_timeout": "other", "pool": "dm_name", "device_id": "other", "name": "dm_name",
                        "size": "device_size", "fs_type": "other", "state": "other",
                        "force": "other"},
-    "dm_snapshot": {"pool": "dm_name", "snapshot_id": "other", "origin_id": "other",
+    "dm_snapshot": {"lock_timeout": "other", "pool": "dm_name", "snapshot_id": "other", "origin_id": "other",
                     "name": "dm_name", "size": "device_size", "state": "other", "force": "other"},
-    "dm_thinpool": {"backend": "other",
+    "dm_thinpool": {"lock_timeout": "other", "backend": "other",
                     "name": [("lv_name", {"backend": "lvm"}), ("dm_name", {"backend": "dm"})],
                     "state": "other", "vg": "vg_name", "data_size": "lvm_data_size",
                     "metadata_size": "lvm_metadata_size", "chunk_size": "block_size",
@@ -64,11 +64,12 @@ MODULE_KINDS = {
                     "metadata_device": [("path", {"backend": "dm"})],
                     "block_size": [("block_size", {"backend": "dm"})],
                     "low_water_mark": "other", "skip_block_zeroing": "other",
-                    "error_if_no_space": "other", "force": "other"},
+                    "error_if_no_space": "other", "force": "other", "option_names": "other"},
     "docker_engine_info": {"service": "other", "wait_for_driver": "other",
                            "wait_for_pool": "optional_dm_name", "wait_seconds": "other",
-                           "expect_driver": "other", "expect_pool": "optional_dm_name"},
-    "docker_daemon_config": {"path": "path", "settings": "other", "mode": "other",
+                           "expect_driver": "other", "expect_pool": "optional_dm_name",
+                           "config_path": "path"},
+    "docker_daemon_config": {"lock_timeout": "other", "path": "path", "settings": "other", "mode": "other",
                              "backup": "other"},
     "docker_storage_migration": {"step": "other", "name": "other", "target": "other",
                                  "backup_dir": "path", "backup_mode": "other",
@@ -76,14 +77,17 @@ MODULE_KINDS = {
                                  "state_file": "path", "config_paths": "path",
                                  "target_vg": "vg_name", "error": "other",
                                  "fault_point": "other"},
-    "loop_pool": {"data_file": "path", "metadata_file": "path", "data_size": "loop_data_size",
+    "loop_pool": {"lock_timeout": "other", "data_file": "path", "metadata_file": "path", "data_size": "loop_data_size",
                   "metadata_size": "loop_metadata_size", "state": "other",
-                  "remove_files": "other", "force": "other"},
-    "lvm_thinpool_profile": {"vg": "vg_name", "pool": "lv_name", "profile": "file_name",
+                  "remove_files": "other", "force": "other", "free_space_action": "other",
+                  # 0 keeps nothing free: not a device size
+                  "free_space_reserve": "other", "option_names": "other"},
+    "lvm_thinpool_profile": {"lock_timeout": "other", "option_names": "other", "vg": "vg_name", "pool": "lv_name", "profile": "file_name",
                              "threshold": "other", "percent": "other", "monitor": "other",
                              "state": "other"},
-    "lvm_volume_group": {"vg": "vg_name", "devices": "path", "force": "other", "state": "other"},
-    "managed_files": {"files": "other", "files.path": "path", "files.content": "other",
+    "lvm_volume_group": {"lock_timeout": "other", "vg": "vg_name", "devices": "path", "force": "other", "state": "other",
+                         "option_names": "other"},
+    "managed_files": {"lock_timeout": "other", "files": "other", "files.path": "path", "files.content": "other",
                       "files.mode": "other"},
 }
 
@@ -137,6 +141,7 @@ ROLE_KINDS = {
                  "loop_lvm_metadata_size": "loop_metadata_size", "loop_lvm_pool_name": "dm_name",
                  "loop_lvm_block_size": "block_size", "loop_lvm_low_water_mark": "other",
                  "loop_lvm_configure_docker": "other", "loop_lvm_min_free_space": "other",
+                 "loop_lvm_free_space_action": "other", "loop_lvm_free_space_reserve": "other",
                  "loop_lvm_fast_path": "other"},
     "pool_activation": {"pool_activation_name": "dm_name", "pool_activation_backend": "other",
                         "pool_activation_vg": "vg_name", "pool_activation_lv": "lv_name",

@@ -245,10 +245,10 @@ def content_key(release, *inputs):
     return digest.hexdigest()[:16]
 
 
-def saved_guest(lab, key, spec, make):
-    """A guest started from a saved one: ``make(handle)`` brings a guest booted from ``spec`` to
+def saved_state(lab, key, spec, make):
+    """The directory of a saved guest: ``make(handle)`` brings a guest booted from ``spec`` to
     the wanted state once per machine and key (the first xdist worker to ask makes it, the other
-    waits), and each caller gets a guest of its own from the saved root and disks."""
+    waits)."""
     def save(directory):
         name = "mk-" + uuid.uuid4().hex[:6]
         try:
@@ -258,7 +258,12 @@ def saved_guest(lab, key, spec, make):
         finally:
             if name in lab.guests:
                 lab.remove_guest(lab.guests[name])
-    directory = states.Saved(key).get(save)
+    return states.Saved(key).get(save)
+
+
+def saved_guest(lab, key, spec, make):
+    """A guest of the caller's own, started from the saved one of ``saved_state``."""
+    directory = saved_state(lab, key, spec, make)
     name = "s" + uuid.uuid4().hex[:6]
     lab.up([{"name": name, "state": directory, "groups": spec.get("groups", [])}])
     handle = GuestHandle(lab, name)

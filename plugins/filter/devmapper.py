@@ -17,6 +17,7 @@ POOL_CONFIG_DIR = "/etc/devmapper-storage/pools"
 ACTIVATION_UNIT = "/etc/systemd/system/devmapper-pool@.service"
 ACTIVATION_SCRIPT = "/usr/local/sbin/devmapper-pool-activate"
 ENGINE_DROPIN = "10-devmapper-pool.conf"
+MOUNTS_DROPIN = "10-mounts.conf"
 
 
 def docker_dm_opts(pool, min_free_space):
@@ -33,26 +34,30 @@ def lvm_dm_name(vg, lv):
 
 
 def pool_activation_paths(name, services):
-    """{config, unit, script, dropins: {service: path}, files: every one of them, in that order}
-    of the pool ``name`` and the engines ``services`` that require it."""
+    """{config, unit, script, mounts, dropins: {service: path}, files: every one of them, in that
+    order} of the pool ``name`` and the engines ``services`` that require it. ``mounts`` is the
+    pool's own drop-in: the mounts its files need (RequiresMountsFor=)."""
     paths = {
         "config": "%s/%s.conf" % (POOL_CONFIG_DIR, name),
         "unit": ACTIVATION_UNIT,
         "script": ACTIVATION_SCRIPT,
+        "mounts": "/etc/systemd/system/devmapper-pool@%s.service.d/%s" % (name, MOUNTS_DROPIN),
         "dropins": dict((service, "/etc/systemd/system/%s.d/%s" % (service, ENGINE_DROPIN))
                         for service in services),
     }
-    paths["files"] = [paths["config"], paths["unit"], paths["script"]] + \
+    paths["files"] = [paths["config"], paths["unit"], paths["script"], paths["mounts"]] + \
         [paths["dropins"][service] for service in services]
     return paths
 
 
-def pool_activation_files(paths, config, unit, script, dropin):
+def pool_activation_files(paths, config, unit, script, mounts, dropin):
     """managed_files' ``files`` for the paths of ``pool_activation_paths``: the settings, the
-    unit, the activation script (executable) and each engine's drop-in (all the same)."""
+    unit, the activation script (executable), the pool's mounts drop-in and each engine's drop-in
+    (all the same)."""
     entries = [{"path": paths["config"], "content": config, "mode": "0644"},
                {"path": paths["unit"], "content": unit, "mode": "0644"},
-               {"path": paths["script"], "content": script, "mode": "0755"}]
+               {"path": paths["script"], "content": script, "mode": "0755"},
+               {"path": paths["mounts"], "content": mounts, "mode": "0644"}]
     return entries + [{"path": path, "content": dropin, "mode": "0644"}
                       for path in paths["files"][len(entries):]]
 

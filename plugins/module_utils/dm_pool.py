@@ -96,9 +96,13 @@ def plan_dm_pool(io, params, current, devices):
         if current["users"]:
             raise ModuleError("pool %s is in use by the thin devices %s; remove them first"
                               % (name, ", ".join(current["users"])))
-        if state == "absent" and current["thin_ids"] != [] and not params["force"]:
+        unlisted = current["thin_ids"] is None
+        if state == "absent" and not params["force"] and (
+                current["thin_ids"] or (unlisted and may_hold_thins(current))):
             detail = ("holds thin devices %s" % current["thin_ids"]) if current["thin_ids"] \
-                else "may hold thin devices (thin_ls is not installed to tell)"
+                else "may hold thin devices (transaction id %s, %s data blocks used; its thin " \
+                     "ids were not listed)" % (current["status"].transaction_id,
+                                               current["status"].data_used)
             raise ModuleError("pool %s %s; removing it destroys them. Set force=true to remove it"
                               % (name, detail))
         actions.append(io.dm.remove(name, "remove the pool's device-mapper device"))
@@ -183,8 +187,16 @@ def dm_pool_info(current, name):
             "active_thin_devices": current["users"], "thin_device_count": None}
     if current.get("thin_ids") is not None:
         info["thin_device_count"] = len(current["thin_ids"])
+    elif current.get("thin_ids_why"):
+        info["thin_device_count_why"] = current["thin_ids_why"]
     info.update(status)
     return info
+
+
+# Listing the thin ids takes a metadata snapshot: two messages to the pool, each a transaction of
+# its metadata. A read-only run (state=info, check mode) does not take one.
+NOT_COUNTED = ("not counted: listing a pool's thin devices takes a metadata snapshot, which a "
+               "read-only run does not take")
 
 
 def read_dm(io, params):
@@ -193,13 +205,22 @@ def read_dm(io, params):
         current["users"] = sorted(io.dm.active_thins(current["devno"]))
         current["metadata_path"] = metadata_path(current["table"])
         current["thin_ids"] = None
-        if params["state"] in ("absent", "info"):
+        if params["state"] == "info" or io.module.check_mode:
+            current["thin_ids_why"] = NOT_COUNTED
+        elif params["state"] == "absent":
             try:
                 current["thin_ids"] = io.dm.thin_ids_in_metadata(params["name"],
                                                                  current["metadata_path"])
             except ModuleError:
                 current["thin_ids"] = None     # a metadata snapshot is already held elsewhere
     return current
+
+
+def may_hold_thins(current):
+    """Whether a pool whose thin ids were not listed may hold thin devices: it has had a
+    transaction or uses data blocks (both in its status); a pool just made has neither."""
+    status = current["status"]
+    return bool(status.transaction_id or status.data_used or status.failed)
 
 
 def dm_devices(io, params, current):

@@ -13,6 +13,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from ansible_collections.devmapper.storage.plugins.module_utils.docker_root import offline_conflict
+from ansible_collections.devmapper.storage.plugins.module_utils.dockerd_flags import storage_flags
 from ansible_collections.devmapper.storage.plugins.module_utils.host.docker import storage_of
 from ansible_collections.devmapper.storage.plugins.module_utils.inputs import check_inputs
 from ansible_collections.devmapper.storage.plugins.module_utils.runners import ModuleError
@@ -23,7 +25,7 @@ POLL_SECONDS = 2
 def check_params(params):
     """Refuses options that cannot be met, naming the option first."""
     check_inputs(params, (("wait_for_pool", "optional_dm_name"),
-                          ("expect_pool", "optional_dm_name")))
+                          ("expect_pool", "optional_dm_name"), ("config_path", "path")))
     if params["wait_seconds"] < 0:
         raise ModuleError("wait_seconds must be 0 or more, got %d" % params["wait_seconds"])
     if params["wait_for_pool"] and not params["wait_for_driver"]:
@@ -84,15 +86,66 @@ def _loop_file(info):
                 if len(pair) == 2).get("Data loop file")
 
 
-def storage_conflict(info, driver, pool):
+# Docker 23 deprecated the devicemapper storage driver and Docker 25 removed it (moby's release
+# notes; Debian trixie's docker.io 26.1 has none).
+DEVICEMAPPER_DEPRECATED = 23
+DEVICEMAPPER_REMOVED = 25
+
+
+def engine_major(info, version=None):
+    """The major version of the Docker that answered ``docker info`` (ServerVersion, e.g.
+    ``26.1.5+dfsg1``), else of ``version`` (dockerd --version's); None when unknown."""
+    version = str((info or {}).get("ServerVersion") or version or "")
+    head = version.split(".", 1)[0]
+    return int(head) if head.isdigit() else None
+
+
+def devicemapper_warning(info, driver, version=None):
+    """A warning when ``driver`` is devicemapper on a Docker that deprecates it (23, 24)."""
+    major = engine_major(info, version)
+    if driver == "devicemapper" and major is not None and \
+            DEVICEMAPPER_DEPRECATED <= major < DEVICEMAPPER_REMOVED:
+        return ("Docker %s deprecates the devicemapper storage driver and Docker %d removes it: "
+                "move this host to overlay2 (playbooks/migrate.yml, storage_migration_target="
+                "overlay2) before it gets Docker %d or later"
+                % ((info or {}).get("ServerVersion") or version, DEVICEMAPPER_REMOVED,
+                   DEVICEMAPPER_REMOVED))
+    return None
+
+
+def _flag_source(flag):
+    if flag["variable"]:
+        return "%s (%s in %s)" % (flag["flag"], flag["variable"], flag["file"])
+    return "%s (in %s)" % (flag["flag"], flag["file"])
+
+
+def storage_conflict(info, driver, pool, flags=(), version=None):
     """What pointing a running Docker (``docker info`` JSON) at ``driver`` (and, for devicemapper,
     ``pool``; not compared when empty) would cost, as {"kind", "reason"}; None when nothing.
 
+    kind ``engine``: devicemapper asked of a Docker that has none (25 and later).
+    kind ``flags``: dockerd's unit gives it storage flags (``flags``, dockerd_flags.storage_flags),
+    which dockerd refuses next to the same directives in daemon.json; running or not.
     kind ``driver``: another driver holds images or containers, which the switch hides.
     kind ``pool``: Docker runs devicemapper on another pool (its own loop-lvm pool, or one an admin
     made). Even with nothing in it, dockerd refuses the new pool: the base device its metadata
     under DockerRootDir/devicemapper names lives in the old one."""
     seen = seen_storage(info)
+    major = engine_major(info, version)
+    if driver == "devicemapper" and major is not None and major >= DEVICEMAPPER_REMOVED:
+        where = "; it runs on %s with %s" % (seen["driver"], _held(info)) if seen is not None \
+            else ""
+        return {"kind": "engine",
+                "reason": "Docker %s has no devicemapper storage driver (Docker %d removed it)%s"
+                          % ((info or {}).get("ServerVersion") or version, DEVICEMAPPER_REMOVED,
+                             where)}
+    if flags:
+        return {"kind": "flags",
+                "files": sorted(set(flag["file"] for flag in flags)),
+                "reason": "dockerd is given storage options as flags: %s; with storage-driver and "
+                          "storage-opts in daemon.json as well, dockerd would refuse to start "
+                          "(a directive given both as a flag and in the configuration file)"
+                          % ", ".join(_flag_source(flag) for flag in flags)}
     if seen is None:
         return None
     if seen["driver"] != driver:
@@ -111,6 +164,24 @@ def storage_conflict(info, driver, pool):
                           % (seen["pool"], own, _held(info), pool,
                              info.get("DockerRootDir") or "/var/lib/docker")}
     return None
+
+
+def expected_storage(report, driver, pool, unit_text, read_file, offline=None,
+                     daemon_version=None):
+    """(conflict, warning) of pointing the Docker of ``report`` (read_engine's) at ``driver`` and
+    ``pool``. ``unit_text()`` gives ``systemctl cat`` of Docker's unit (read only when Docker is
+    installed), ``read_file(path)`` an environment file's text or None. For a Docker that is
+    installed and not running, ``offline()`` gives (its root as docker_root.read_root reads it,
+    daemon.json's object) and ``daemon_version()`` dockerd's version."""
+    flags = storage_flags(unit_text(), read_file) if report["installed"] else []
+    info = report.get("info")
+    version = daemon_version() if report["installed"] and info is None and daemon_version \
+        else None
+    conflict = storage_conflict(info, driver, pool, flags, version)
+    if conflict is None and report["installed"] and not report["running"] and offline:
+        found, config = offline()
+        conflict = offline_conflict(found, config, driver, pool)
+    return conflict, devicemapper_warning(info, driver, version)
 
 
 def engine_report(installed, running, info):

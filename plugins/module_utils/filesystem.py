@@ -30,6 +30,7 @@ class FilesystemTools(object):
         self.resize2fs = ToolRunner(module, "resize2fs")
         self.xfs_growfs = ToolRunner(module, "xfs_growfs")
         self.mount = ToolRunner(module, "mount")
+        self.mkdir = ToolRunner(module, "mkdir")
         self.umount = ToolRunner(module, "umount")
 
     def mkfs(self, fs_type):
@@ -75,7 +76,9 @@ def plan_filesystem(io, params, fs, grew, mountpoint):
     if mountpoint:
         return [Action(growfs, [mountpoint], "grow the filesystem with the device")]
     temp = "/run/devmapper-storage/grow-" + params["name"]
-    return [Action(io.mount, ["--mkdir", "-o", "nouuid", device, temp],
+    # mount --mkdir needs util-linux 2.38 (bookworm); bullseye has 2.36
+    return [Action(io.mkdir, ["-p", temp], "make a mount point"),
+            Action(io.mount, ["-o", "nouuid", device, temp],
                    "mount it (XFS grows only while mounted)"),
             Action(growfs, [temp], "grow the filesystem with the device"),
             Action(io.umount, [temp], "unmount it again")]

@@ -11,9 +11,12 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import collections
 import copy
 import os
 
+from ansible_collections.devmapper.storage.plugins.module_utils.host.files import (
+    free_bytes, mount_point)
 from ansible_collections.devmapper.storage.plugins.module_utils.host.loop import LoopDevices
 from ansible_collections.devmapper.storage.plugins.module_utils.inputs import check_inputs
 from ansible_collections.devmapper.storage.plugins.module_utils.runners import (
@@ -21,7 +24,8 @@ from ansible_collections.devmapper.storage.plugins.module_utils.runners import (
     ModuleError,
     ToolRunner,
 )
-from ansible_collections.devmapper.storage.plugins.module_utils.sizes import human, parse_size
+from ansible_collections.devmapper.storage.plugins.module_utils.sizes import (
+    human, parse_size, rounded)
 
 # the pool's two backing files, each named by its options: data_file/data_size, metadata_...
 ROLES = ("data", "metadata")
@@ -58,6 +62,7 @@ class LoopFileIO(object):
         self.module = module
         self.loop = LoopDevices(module)
         self.truncate = ToolRunner(module, "truncate")
+        self.mkdir = ToolRunner(module, "mkdir")
         self.rm = ToolRunner(module, "rm")
 
     def associations(self):
@@ -150,6 +155,42 @@ def plan_loop_file(io, role, current, want_size, state, force=False, remove_file
     return actions
 
 
+def read_room(params):
+    """{role: {"mount", "free"}}: the filesystem each file is on (or would be made on) and its
+    free bytes (for unprivileged users, as statvfs counts them)."""
+    return dict((role, {"mount": mount_point(params[role + "_file"]),
+                        "free": free_bytes(params[role + "_file"])}) for role in ROLES)
+
+
+def room_shortfall(params, current, room):
+    """What the loop files may grow to beyond what their filesystem can give them, as a sentence
+    naming the options; None when they fit. Per filesystem: the files' sparse sizes (wanted, or
+    as they are) against its free bytes plus what the files already hold, less the reserve."""
+    if params["state"] != "present":
+        return None
+    reserve = parse_size(params["free_space_reserve"], "free_space_reserve") \
+        if params["free_space_reserve"] not in (None, "", "0") else 0
+    mounts = collections.OrderedDict()
+    for role in ROLES:
+        size = params[role + "_size"]
+        want = parse_size(size, role + "_size") if size is not None else current[role].size or 0
+        entry = mounts.setdefault(room[role]["mount"], {"want": 0, "held": 0, "files": [],
+                                                        "free": room[role]["free"]})
+        entry["want"] += want
+        entry["held"] += current[role].allocated or 0 if current[role].exists else 0
+        entry["files"].append("%s %s" % (role + "_size", human(want)))
+    for mount, entry in mounts.items():
+        if entry["want"] > entry["free"] + entry["held"] - reserve:
+            return ("free_space_action: the loop files (%s) may grow to %s on the filesystem of "
+                    "%s, which has %s free and %s already in them%s; once it is full, the pool's "
+                    "writes fail. Give smaller sizes, put the files on a larger filesystem, or "
+                    "make room" % (", ".join(entry["files"]), rounded(entry["want"]), mount,
+                                   rounded(entry["free"]), rounded(entry["held"]),
+                                   ", and %s is to stay free (free_space_reserve)" % human(reserve)
+                                   if reserve else ""))
+    return None
+
+
 def validate_params(params):
     check_inputs(params, LOOP_POOL_INPUTS)
     if params["data_file"] == params["metadata_file"]:
@@ -167,8 +208,24 @@ def read_pool_files(io, params):
                 for role in ROLES)
 
 
-def plan_pool_files(io, params, current):
+def plan_pool_files(io, params, current, room=None, warn=None):
+    """The actions for both files. ``room`` (read_room's) and ``warn`` (a function): a pool whose
+    files may outgrow their filesystem is warned of, or refused (free_space_action)."""
+    shortfall = room_shortfall(params, current, room) if room is not None else None
+    if shortfall and params["free_space_action"] == "refuse":
+        raise ModuleError(shortfall + "; nothing was changed", changed=False)
+    if shortfall and params["free_space_action"] == "warn" and warn is not None:
+        warn(shortfall + " (free_space_action=refuse refuses such a pool)")
     actions = []
+    if params["state"] == "present":
+        # the files' directories, made first (0700: the pool's data is in them)
+        for directory in sorted(set(os.path.dirname(current[r].path) for r in ROLES
+                                    if not current[r].exists and not current[r].parent_exists)):
+            actions.append(Action(io.mkdir, ["-p", "-m", "0700", directory],
+                                  "make the directory %s" % directory))
+        current = dict((r, copy.copy(current[r])) for r in ROLES)
+        for role in ROLES:
+            current[role].parent_exists = True
     for role in ROLES:
         size = params[role + "_size"]
         want = parse_size(size, role + "_size") if size is not None else None

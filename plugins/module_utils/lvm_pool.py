@@ -46,6 +46,22 @@ def _vg_lv(params):
     return "%s/%s" % (params["vg"], params["name"])
 
 
+def pool_in_use(pool):
+    """What shows a pool has been used (``lvs``: a transaction id above 0, data in use), as
+    words; None for a pool as lvcreate made it."""
+    signs = []
+    transaction = str(pool.get("transaction_id") or "").strip()
+    if transaction.isdigit() and int(transaction) > 0:
+        signs.append("transaction id %s" % transaction)
+    try:
+        data = float(str(pool.get("data_percent") or "0").strip() or "0")
+    except ValueError:
+        data = 0.0
+    if data > 0:
+        signs.append("%.2f%% of its data in use" % data)
+    return " and ".join(signs) or None
+
+
 def plan_lvm_pool(io, params, current):
     """Actions for an LVM thin pool (runbook order: two LVs, then lvconvert to a pool)."""
     state = params["state"]
@@ -70,6 +86,14 @@ def plan_lvm_pool(io, params, current):
                 "%s holds thin volumes (%s); removing the pool destroys them. Set force=true to "
                 "remove it with them" % (_vg_lv(params),
                                          ", ".join(lv["lv_name"] for lv in current["thin_lvs"])))
+        used = pool_in_use(pool)
+        if used and not params["force"]:
+            # Docker's devicemapper driver makes its thin devices with pool messages: they are
+            # no LVs, and lvremove destroys them without a word
+            raise ModuleError(
+                "%s has %s, though it holds no thin volumes LVM knows: thin devices made by "
+                "another program (Docker's devicemapper driver) may be in it, and removing the "
+                "pool destroys them. Set force=true to remove it" % (_vg_lv(params), used))
         return [Action(io.lvremove, ["--yes", _vg_lv(params)],
                        "remove the thin pool%s" % (" and its thin volumes"
                                                    if current["thin_lvs"] else ""))]
@@ -148,7 +172,7 @@ def _lvm_create(io, params, vg):
             "%s has %d free" % (need, data, meta, meta, params["vg"], vg["free_count"]))
     chunk = parse_size(params["chunk_size"] or "512K", "chunk_size")
     meta_name = params["name"] + "meta"
-    return [
+    steps = [
         Action(io.lvcreate, ["--yes", "--wipesignatures", "y", "--name", params["name"],
                              "--extents", str(data), params["vg"]],
                "create the data LV (%s)" % human(data * vg["extent_size"])),
@@ -160,6 +184,12 @@ def _lvm_create(io, params, vg):
                               "--poolmetadata", "%s/%s" % (params["vg"], meta_name)],
                "convert them into a thin pool with %s chunks" % human(chunk)),
     ]
+    # a failed convert leaves no half-made LVs behind to block the corrected run
+    for step, lv in ((steps[0], params["name"]), (steps[1], meta_name)):
+        step.undo = Action(io.lvremove, ["--yes", "%s/%s" % (params["vg"], lv)],
+                           "remove %s/%s, made by the failed plan" % (params["vg"], lv))
+    steps[2].undoes = [steps[0].args, steps[1].args]
+    return steps
 
 
 def _lvm_grow(io, params, vg, pool):

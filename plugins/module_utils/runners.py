@@ -15,10 +15,13 @@ __metaclass__ = type
 import collections
 import errno
 import os
+import re
 import subprocess
 import tempfile
 
 from ansible_collections.devmapper.storage.plugins.module_utils.host.files import fsync_path
+from ansible_collections.devmapper.storage.plugins.module_utils.host.lock import (
+    LOCK_FILE, HostLock, LockTimeout)
 from ansible_collections.devmapper.storage.plugins.module_utils.sizes import SizeError
 
 C_LOCALE = {"LANG": "C", "LC_ALL": "C", "LC_MESSAGES": "C", "LANGUAGE": "C"}
@@ -115,7 +118,9 @@ class ToolRunner(object):
 
 
 class Action(object):
-    """One step of a plan: a command (argv) and why it runs."""
+    """One step of a plan: a command (argv) and why it runs. A step may carry ``undo``, the
+    Action that takes it back should a later step of the plan fail, and ``undoes``, the argument
+    lists of earlier steps it completes (whose undo is then no longer wanted)."""
 
     def __init__(self, runner, args, why):
         self.runner = runner
@@ -172,20 +177,43 @@ class WriteFileAction(object):
                 os.unlink(tmp)
 
 
+def _undo_open(done):
+    """Run the undo of each done action that a later done action has not closed (a suspend
+    without its resume), last first; the commands that ran, and any that failed too."""
+    open_undos = []
+    for action in done:
+        undo = getattr(action, "undo", None)
+        if undo is not None:
+            open_undos.append((action.args, undo))
+        closes = getattr(action, "undoes", [])
+        open_undos = [(args, u) for args, u in open_undos if args not in closes]
+    ran = []
+    for dummy, undo in reversed(open_undos):
+        try:
+            undo.apply()
+            ran.append(undo.command)
+        except (CommandError, IOError, OSError) as exc:
+            ran.append("%s (failed too: %s)" % (undo.command, exc))
+    return ran
+
+
 def apply_plan(actions):
-    """Run the actions in order; the first failure stops the plan (and says which step)."""
+    """Run the actions in order; the first failure stops the plan (and says which step), after
+    undoing what must not stay half done (a device suspended, not resumed)."""
     done = []
     for action in actions:
         try:
             action.apply()
-        except CommandError as exc:
-            exc.details["actions_done"] = [a.to_dict() for a in done]
-            exc.details["failed_action"] = action.to_dict()
-            raise
-        except (IOError, OSError) as exc:
-            raise ModuleError("%s failed: %s" % (action.command, exc),
-                              actions_done=[a.to_dict() for a in done],
-                              failed_action=action.to_dict())
+        except (CommandError, IOError, OSError) as exc:
+            undone = _undo_open(done)
+            details = {"actions_done": [a.to_dict() for a in done],
+                       "failed_action": action.to_dict()}
+            if undone:
+                details["undone_after_failure"] = undone
+            if isinstance(exc, CommandError):
+                exc.details.update(details)
+                raise
+            raise ModuleError("%s failed: %s" % (action.command, exc), **details)
         done.append(action)
     return done
 
@@ -206,7 +234,23 @@ def converge(module, read, plan, predict=None, reread=True):
     decided (kept in ``decided``). Once the plan ran, ``after`` is read again with ``read``, or
     with ``reread`` when that is a function of its own (``reread=False``: not read again). In
     check mode ``after`` is ``predict(before)`` when a plan was made and ``predict`` is given;
-    otherwise, and when nothing was to be done, it is ``before``."""
+    otherwise, and when nothing was to be done, it is ``before``.
+
+    Outside check mode, a module with the option ``lock_timeout`` does all of it holding the
+    host's lock (host/lock.py): a second run waits, and gives up after that many seconds."""
+    timeout = (getattr(module, "params", None) or {}).get("lock_timeout")
+    if timeout is None or module.check_mode:
+        return _converge(module, read, plan, predict, reread)
+    try:
+        with HostLock(getattr(module, "_name", "a devmapper.storage module"), timeout):
+            return _converge(module, read, plan, predict, reread)
+    except LockTimeout as exc:
+        raise ModuleError("lock_timeout: another run has held this host's lock (%s) for more "
+                          "than %d s: %s. Nothing was changed; run again once it is done, or "
+                          "give a longer lock_timeout" % (LOCK_FILE, exc.waited, exc.holder))
+
+
+def _converge(module, read, plan, predict, reread):
     before = read()
     planned = plan(before)
     actions, decided = (planned[0], tuple(planned[1:])) if isinstance(planned, tuple) \
@@ -229,12 +273,23 @@ def outcome(actions, **fields):
     return result
 
 
+def named(module, text):
+    """``text`` with the module's option names replaced by the names its caller gave them
+    (option ``option_names``, where a module has it: a role passes its variables' names, so that
+    a refusal names what the role's user can set)."""
+    names = (getattr(module, "params", None) or {}).get("option_names") or {}
+    for option, name in names.items():
+        text = re.sub(r"(?<![\w.])%s(?=[:=),\s]|$)" % re.escape(option), name, text)
+    return text
+
+
 def exit_module(module, run_module):
     """The one place a module turns its outcome into exit_json or fail_json."""
     try:
         result = run_module(module)
     except (ModuleError, SizeError) as exc:
         kwargs = exc.fail_kwargs() if isinstance(exc, ModuleError) else {"msg": str(exc)}
+        kwargs["msg"] = named(module, kwargs["msg"])
         # a plan that failed half-way has changed the host; say so
         kwargs["changed"] = bool(kwargs.get("actions_done"))
         module.fail_json(**kwargs)

@@ -92,6 +92,14 @@ def validate_thin_id(value, what="device_id"):
     return value
 
 
+def rounded(size_bytes):
+    """A measured size for people, one decimal in the largest unit: 5312345088 -> '4.9G'."""
+    for unit in ("P", "T", "G", "M", "K"):
+        if size_bytes >= UNITS[unit]:
+            return "%.1f%s" % (size_bytes / float(UNITS[unit]), unit)
+    return "%dB" % size_bytes
+
+
 def human(size_bytes):
     """Shortest exact binary form: 536870912 -> '512M'."""
     for unit in ("P", "T", "G", "M", "K"):

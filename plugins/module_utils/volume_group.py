@@ -63,7 +63,36 @@ class VolumeGroupIO(object):
         holders = "/sys/class/block/%s/holders" % os.path.basename(real)
         if os.path.isdir(holders):
             probe["holders"] = sorted(os.listdir(holders))
+        probe["partition_holders"] = partition_holders(os.path.basename(real))
         return probe
+
+
+def partition_holders(name):
+    """{partition: [holders]} of the disk ``name``'s partitions that something holds (an active
+    PV's LV, a RAID, dm-crypt), from sysfs."""
+    base = "/sys/class/block/%s" % name
+    held = {}
+    if not os.path.isdir(base):
+        return held
+    for entry in sorted(os.listdir(base)):
+        if os.path.exists(os.path.join(base, entry, "partition")):
+            holders_dir = os.path.join(base, entry, "holders")
+            holders = sorted(os.listdir(holders_dir)) if os.path.isdir(holders_dir) else []
+            if holders:
+                held[entry] = holders
+    return held
+
+
+# Signatures that force never wipes: members of something that may be alive elsewhere
+NEVER_WIPED = {
+    "LVM2_member": "an LVM physical volume that pvs does not list (outside LVM's devices file, "
+                   "or filtered out), which may belong to another volume group; make LVM see "
+                   "it (lvmdevices --adddev) to find out",
+    "linux_raid_member": "a member of a software RAID array",
+    "crypto_LUKS": "a LUKS-encrypted volume",
+    "zfs_member": "a member of a ZFS pool",
+    "ceph_bluestore": "a Ceph OSD",
+}
 
 
 def plan_volume_group(io, params, current, probes):
@@ -93,6 +122,18 @@ def plan_volume_group(io, params, current, probes):
         if probe["holders"]:
             raise ModuleError("devices: %s is held by %s; release it first. force does not "
                               "override this" % (path, ", ".join(probe["holders"])))
+        held = probe.get("partition_holders") or {}
+        if held:
+            raise ModuleError("devices: partitions of %s are in use (%s); release them first. "
+                              "force does not override this"
+                              % (path, "; ".join("%s held by %s" % (part, ", ".join(h))
+                                                 for part, h in sorted(held.items()))))
+        # (an orphan PV that pvs lists has owner "": it joins the VG as it is)
+        members = [NEVER_WIPED[s] for s in probe["signatures"] if s in NEVER_WIPED]
+        if members and owner is None:
+            raise ModuleError("devices: %s is %s. force does not override this: wipe it by hand "
+                              "(wipefs --all %s) once you know it is not in use"
+                              % (path, members[0], path))
         if owner is None:       # not a PV yet
             if probe["signatures"]:
                 if not params["force"]:

@@ -21,6 +21,7 @@ description:
   - Returns the filesystem's UUID.
 extends_documentation_fragment:
   - devmapper.storage.common
+  - devmapper.storage.host_lock
 attributes:
   check_mode:
     description: Reports the commands it would run in RV(actions), and runs none.
@@ -139,6 +140,7 @@ def run_module(module):
 def main():
     module = AnsibleModule(
         argument_spec=dict(
+            lock_timeout=dict(type="int", default=300),
             pool=dict(type="str", required=True),
             device_id=dict(type="int", default=0),
             name=dict(type="str", required=True),

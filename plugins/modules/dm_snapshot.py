@@ -21,6 +21,7 @@ description:
   - Needs C(thin_ls) (thin-provisioning-tools) to know which ids the pool's metadata holds.
 extends_documentation_fragment:
   - devmapper.storage.common
+  - devmapper.storage.host_lock
 attributes:
   check_mode:
     description: Reports the exact commands it would run in RV(actions), and runs none.
@@ -123,6 +124,7 @@ def run_module(module):
 def main():
     module = AnsibleModule(
         argument_spec=dict(
+            lock_timeout=dict(type="int", default=300),
             pool=dict(type="str", required=True),
             snapshot_id=dict(type="int"),
             origin_id=dict(type="int"),

@@ -26,6 +26,8 @@ description:
   - Every run returns RV(pool), the pool's usage and settings.
 extends_documentation_fragment:
   - devmapper.storage.common
+  - devmapper.storage.option_names
+  - devmapper.storage.host_lock
 attributes:
   check_mode:
     description: Reports the exact commands it would run in RV(actions), and runs none.
@@ -202,8 +204,14 @@ pool:
       description: Writes fail at once when the pool is full.
       type: bool
     thin_device_count:
-      description: Thin devices in the pool (LVM thin volumes; for raw pools from the metadata).
+      description:
+        - Thin devices in the pool (LVM thin volumes; for raw pools from the metadata, listed
+          only when O(state=absent) outside check mode). Null when not counted.
       type: int
+    thin_device_count_why:
+      description: Why a raw pool's thin devices were not counted (a read-only run takes no
+        metadata snapshot, which is two transactions of the pool's metadata).
+      type: str
     profile:
       description: The attached LVM metadata profile (LVM pools).
       type: str
@@ -242,6 +250,7 @@ def run_module(module):
 def main():
     module = AnsibleModule(
         argument_spec=dict(
+            lock_timeout=dict(type="int", default=300),
             backend=dict(type="str", default="lvm", choices=["lvm", "dm"]),
             name=dict(type="str"),
             state=dict(type="str", default="present",
@@ -259,6 +268,7 @@ def main():
             skip_block_zeroing=dict(type="bool", default=True),
             error_if_no_space=dict(type="bool", default=False),
             force=dict(type="bool", default=False),
+            option_names=dict(type="dict", default={}),
         ),
         supports_check_mode=True,
     )

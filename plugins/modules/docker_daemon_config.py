@@ -25,6 +25,7 @@ description:
   - Does not restart Docker; a role notifies a handler when the task reports a change.
 extends_documentation_fragment:
   - devmapper.storage.common
+  - devmapper.storage.host_lock
 attributes:
   check_mode:
     description: Reports whether it would write, and why, in RV(actions); writes nothing.
@@ -114,6 +115,7 @@ def run_module(module):
 def main():
     module = AnsibleModule(
         argument_spec=dict(
+            lock_timeout=dict(type="int", default=300),
             path=dict(type="path", default="/etc/docker/daemon.json"),
             settings=dict(type="dict", required=True),
             mode=dict(type="str", default="0644"),

@@ -48,13 +48,21 @@ options:
   expect_driver:
     description:
       - The storage driver a caller is about to point Docker at. When given, RV(conflict) says
-        what that would cost on a running Docker.
+        what that would cost (C(systemctl cat) of O(service) is read for dockerd's flags).
     type: str
   expect_pool:
     description: With O(expect_driver=devicemapper), the pool (its device-mapper name) Docker
       is about to be pointed at; not compared when empty.
     type: str
     default: ""
+  config_path:
+    description:
+      - Docker's daemon.json. With O(expect_driver) and a Docker that is not running (stopped,
+        failed, or waiting behind C(docker.socket), which C(docker info) would start), its root
+        directory (C(data-root)) is read instead, for the image databases of each storage driver, the
+        containers, and the devicemapper driver's metadata and loop files.
+    type: path
+    default: /etc/docker/daemon.json
 seealso:
   - module: devmapper.storage.converged_state
 """
@@ -91,9 +99,14 @@ info:
 conflict:
   description:
     - What pointing the running Docker at O(expect_driver) (and O(expect_pool)) would cost;
-      null when nothing. C(kind) is C(driver) when another driver holds images or containers,
-      which the switch would hide; C(pool) when Docker runs devicemapper on another pool (it
-      would not start on the new one, even with nothing stored).
+      null when nothing. C(kind) is C(engine) when O(expect_driver=devicemapper) and the Docker
+      is 25 or later, which has no devicemapper driver; C(flags) when Docker's unit gives dockerd
+      storage flags (in C(ExecStart), or through a variable from C(Environment) or an
+      environment file such as /etc/default/docker), which dockerd refuses next to the same
+      settings in daemon.json (C(files) names where they are written); C(driver) when another driver holds
+      images or containers, which the switch would hide; C(pool) when Docker runs devicemapper
+      on another pool (it would not start on the new one, even with nothing stored).
+    - On Docker 23 and 24, which deprecate devicemapper, the module warns.
   returned: when O(expect_driver) is given
   type: dict
   sample: {"kind": "pool", "reason": "Docker runs on devicemapper pool docker-98:0-12584-pool
@@ -101,13 +114,16 @@ conflict:
            with 3 images and 2 containers; ..."}
 """
 
+import functools
 import time
 
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.devmapper.storage.plugins.module_utils.docker_engine import (
-    check_params, read_engine, storage_conflict, wait_for_storage)
+    check_params, expected_storage, read_engine, wait_for_storage)
 from ansible_collections.devmapper.storage.plugins.module_utils.host.docker import DockerCli
+from ansible_collections.devmapper.storage.plugins.module_utils.docker_root import read_offline
+from ansible_collections.devmapper.storage.plugins.module_utils.host.files import read_text
 from ansible_collections.devmapper.storage.plugins.module_utils.host.systemd import Systemd
 from ansible_collections.devmapper.storage.plugins.module_utils.runners import exit_module
 
@@ -120,10 +136,15 @@ def run_module(module):
         info = wait_for_storage(docker_cli.info, params["wait_for_driver"],
                                 params["wait_for_pool"], params["wait_seconds"],
                                 time.monotonic, time.sleep)
-    result = read_engine(docker_cli, Systemd(module), params["service"], info)
+    systemd = Systemd(module)
+    result = read_engine(docker_cli, systemd, params["service"], info)
     if params["expect_driver"]:
-        result["conflict"] = storage_conflict(result.get("info"), params["expect_driver"],
-                                              params["expect_pool"])
+        result["conflict"], warning = expected_storage(
+            result, params["expect_driver"], params["expect_pool"],
+            functools.partial(systemd.cat, params["service"]), read_text,
+            functools.partial(read_offline, params["config_path"]), docker_cli.daemon_version)
+        if warning:
+            module.warn(warning)
     return result
 
 
@@ -136,6 +157,7 @@ def main():
             wait_seconds=dict(type="int", default=120),
             expect_driver=dict(type="str"),
             expect_pool=dict(type="str", default=""),
+            config_path=dict(type="path", default="/etc/docker/daemon.json"),
         ),
         supports_check_mode=True,
     )

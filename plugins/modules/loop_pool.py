@@ -20,6 +20,8 @@ description:
   - Returns the loop device paths, the sizes, and the bytes actually allocated on disk.
 extends_documentation_fragment:
   - devmapper.storage.common
+  - devmapper.storage.option_names
+  - devmapper.storage.host_lock
 attributes:
   check_mode:
     description: Reports the exact commands it would run in RV(actions), and runs none.
@@ -63,6 +65,20 @@ options:
         files.
     type: bool
     default: false
+  free_space_action:
+    description:
+      - What to do when the files' sparse sizes (with O(state=present)) exceed what their
+        filesystem can give them (its free space plus what the files already hold, less
+        O(free_space_reserve)); once the filesystem is full, the pool's writes fail.
+      - V(warn) goes ahead with a warning, V(refuse) fails before anything changes, V(ignore)
+        does not look.
+    type: str
+    choices: [warn, refuse, ignore]
+    default: warn
+  free_space_reserve:
+    description: Space to keep free on the files' filesystem, as O(data_size) (V(0) keeps none).
+    type: str
+    default: "0"
 notes:
   - Loop devices do not survive a reboot. The P(devmapper.storage.dm_thinpool#module) module with
     O(devmapper.storage.dm_thinpool#module:state=active) re-attaches them through this module's logic.
@@ -150,15 +166,19 @@ import functools
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.devmapper.storage.plugins.module_utils.loop_files import (
-    ROLES, LoopFileIO, plan_pool_files, predict_pool_files, read_pool_files, validate_params)
+    ROLES, LoopFileIO, plan_pool_files, predict_pool_files, read_pool_files, read_room,
+    validate_params)
 from ansible_collections.devmapper.storage.plugins.module_utils.runners import (
-    converge, exit_module, no_actions, outcome)
+    converge, exit_module, named, no_actions, outcome)
 
 
 def run_module(module):
     params = validate_params(module.params)
     io = LoopFileIO(module)
-    plan = functools.partial(plan_pool_files, io, params)
+    room = read_room(params) if params["state"] == "present" and \
+        params["free_space_action"] != "ignore" else None
+    plan = functools.partial(plan_pool_files, io, params, room=room,
+                             warn=lambda text: module.warn(named(module, text)))
     if params["state"] == "info":
         plan = no_actions
     done = converge(module, functools.partial(read_pool_files, io, params), plan,
@@ -174,6 +194,7 @@ def run_module(module):
 def main():
     module = AnsibleModule(
         argument_spec=dict(
+            lock_timeout=dict(type="int", default=300),
             data_file=dict(type="path", required=True),
             metadata_file=dict(type="path", required=True),
             data_size=dict(type="str"),
@@ -181,6 +202,10 @@ def main():
             state=dict(type="str", default="present", choices=["present", "absent", "info"]),
             remove_files=dict(type="bool", default=False),
             force=dict(type="bool", default=False),
+            free_space_action=dict(type="str", default="warn",
+                                   choices=["warn", "refuse", "ignore"]),
+            free_space_reserve=dict(type="str", default="0"),
+            option_names=dict(type="dict", default={}),
         ),
         supports_check_mode=True,
     )

@@ -20,6 +20,8 @@ description:
   - O(state=absent) detaches the profile from the pool (the profile file stays for other pools).
 extends_documentation_fragment:
   - devmapper.storage.common
+  - devmapper.storage.host_lock
+  - devmapper.storage.option_names
 attributes:
   check_mode:
     description: Reports the steps it would take in RV(actions), and takes none.
@@ -132,6 +134,8 @@ def run_module(module):
 def main():
     module = AnsibleModule(
         argument_spec=dict(
+            lock_timeout=dict(type="int", default=300),
+            option_names=dict(type="dict", default={}),
             vg=dict(type="str", required=True),
             pool=dict(type="str", default="thinpool"),
             profile=dict(type="str"),

@@ -25,6 +25,8 @@ description:
     do it) and are reported in a warning.
 extends_documentation_fragment:
   - devmapper.storage.common
+  - devmapper.storage.option_names
+  - devmapper.storage.host_lock
 attributes:
   check_mode:
     description: Reports the commands it would run in RV(actions), and runs none.
@@ -134,9 +136,11 @@ def run_module(module):
 def main():
     module = AnsibleModule(
         argument_spec=dict(
+            lock_timeout=dict(type="int", default=300),
             vg=dict(type="str", required=True),
             devices=dict(type="list", elements="path", required=True),
             force=dict(type="bool", default=False),
+            option_names=dict(type="dict", default={}),
             state=dict(type="str", default="present", choices=["present"]),
         ),
         supports_check_mode=True,

@@ -21,6 +21,7 @@ description:
   - Refuses a path that is a directory or a symbolic link, and changes nothing then.
 extends_documentation_fragment:
   - devmapper.storage.common
+  - devmapper.storage.host_lock
 attributes:
   check_mode:
     description: Reports each file it would write, and why, in RV(actions), and writes none.
@@ -95,6 +96,7 @@ def run_module(module):
 def main():
     module = AnsibleModule(
         argument_spec=dict(
+            lock_timeout=dict(type="int", default=300),
             files=dict(type="list", elements="dict", required=True, options=dict(
                 path=dict(type="str", required=True),
                 content=dict(type="str", required=True),

@@ -1,8 +1,9 @@
 """Record real outputs of dmsetup, lvm, losetup, thin_ls and blkid for the parsers' unit tests.
 
-Boots one test-host guest, walks it through known states (no pool, loop pool, loop pool with thin
-devices and a snapshot, full pool, LVM pool, inactive LVM pool,
-Docker on the loop-lvm pool it made itself) and writes, per state,
+Boots a bookworm test-host guest and walks it through known states (no pool, loop pool, loop pool
+with thin devices and a snapshot, full pool, LVM pool, inactive LVM pool, Docker on the loop-lvm
+pool it made itself, Docker's unit as shipped and with storage flags), and a trixie guest for its
+Docker 26 (SUITES), and writes, per state,
 tests/unit/fixtures/<state>.json: the kernel, LVM and tool versions, and for each command its argv,
 exit code, stdout and stderr. Unit tests read these files; nobody edits them by hand.
 
@@ -47,6 +48,12 @@ COMMON = [
     "blkid -p -o export /dev/ubdb",
     "blkid -p -o export /dev/ubdc",
 ]
+
+# A one-file image made from the guest's busybox (the guests reach no registry)
+IMPORT_IMAGE = ("d=$(mktemp -d) && mkdir $d/bin && cp /bin/busybox $d/bin/ "
+                "&& ln -s busybox $d/bin/sh && tar -C $d -c . | docker import - fx:img >/dev/null "
+                "&& rm -rf $d")
+ROOT_LISTING = "find /var/lib/docker -maxdepth 6 | sort"
 
 SETUP = {
     "no_pool": [],
@@ -115,7 +122,49 @@ SETUP = {
         "> /etc/docker/daemon.json",
         "systemctl start docker.service",
     ],
+    # Docker's unit as the package ships it, then with storage flags as admins give them: an
+    # ExecStart drop-in (override.conf) and DOCKER_OPTS in /etc/default/docker
+    "docker_unit": [],
+    "docker_flags": [
+        "mkdir -p /etc/systemd/system/docker.service.d && printf '%s\\n' '[Service]' "
+        "'EnvironmentFile=-/etc/default/docker' 'ExecStart=' "
+        "'ExecStart=/usr/sbin/dockerd -H fd:// -s devicemapper $DOCKER_OPTS' "
+        "> /etc/systemd/system/docker.service.d/override.conf",
+        "printf '%s\\n' '# admin: pool options' "
+        "'DOCKER_OPTS=\"--storage-opt dm.basesize=20G --log-level=warn\"' > /etc/default/docker",
+        "systemctl daemon-reload",
+    ],
+    # Docker's root as a stopped Docker leaves it: its own loop-lvm pool (daemon.json alone
+    # again), an image and a container
+    "docker_root": [
+        "rm -f /etc/systemd/system/docker.service.d/override.conf /etc/default/docker "
+        "&& systemctl daemon-reload && systemctl restart docker.service",
+        IMPORT_IMAGE,
+        "docker create --name keeper --network none fx:img sh",
+        "systemctl stop docker.service docker.socket",
+    ],
+    # the same Docker on overlay2 (named: it would stay on the driver it finds data of), with an
+    # image and a container of its own,
+    # stopped (the devicemapper driver's image stays in the root, and its container is listed by
+    # both: containers are not kept per driver)
+    "docker_root_overlay2": [
+        "printf '%s\\n' '{\"storage-driver\": \"overlay2\", \"iptables\": false, "
+        "\"bridge\": \"none\"}' > /etc/docker/daemon.json "
+        "&& systemctl restart docker.service",
+        IMPORT_IMAGE,
+        "docker create --name keeper2 --network none fx:img sh",
+        "systemctl stop docker.service docker.socket",
+    ],
+    # Docker 26 of Debian trixie, which has no devicemapper driver (and whose image has the daemon
+    # without the docker client), running on overlay2 as it does out of the box
+    "docker_trixie": [
+        "mkdir -p /etc/docker && printf '%s\\n' '{\"iptables\": false, \"bridge\": \"none\"}' "
+        "> /etc/docker/daemon.json",
+        "systemctl restart docker.service",
+    ],
 }
+# The release of the guest a state is captured on (bookworm when not listed)
+SUITES = {"docker_trixie": "trixie"}
 
 EXTRA = {
     "loop_pool_thins": [
@@ -150,10 +199,20 @@ EXTRA = {
                         "docker info --format '{{json .}}'",
                         "systemctl stop docker.service docker.socket",
                         "systemctl is-active --quiet docker.service"],
+    "docker_unit": ["systemctl cat docker.service", "cat /etc/default/docker",
+                    "dockerd --version"],
+    "docker_flags": ["systemctl cat docker.service", "cat /etc/default/docker"],
+    "docker_root": [ROOT_LISTING, "cat /etc/docker/daemon.json",
+                    "systemctl is-active --quiet docker.service"],
+    "docker_root_overlay2": [ROOT_LISTING, "cat /etc/docker/daemon.json"],
+    "docker_trixie": ["systemctl is-active --quiet docker.service",
+                      "docker info --format '{{json .}}'", "systemctl cat docker.service",
+                      "cat /etc/default/docker", "dockerd --version"],
 }
 
 ORDER = ["no_pool", "loop_pool", "loop_pool_thins", "loop_pool_full", "lvm_pool",
-         "lvm_pool_inactive", "docker_loop_lvm"]
+         "lvm_pool_inactive", "docker_loop_lvm", "docker_unit", "docker_flags", "docker_root",
+         "docker_root_overlay2", "docker_trixie"]
 
 
 def versions(lab, guest):
@@ -165,7 +224,7 @@ def versions(lab, guest):
             "util_linux": out("losetup --version")}
 
 
-def capture(lab, guest, state, meta):
+def capture(lab, guest, meta, state):
     for cmd in SETUP[state]:
         lab.run(guest, cmd, check=True, timeout=300)
     records = []
@@ -182,6 +241,14 @@ def capture(lab, guest, state, meta):
     print("capture: %s: %d commands -> %s" % (state, len(records), os.path.relpath(path, REPO)))
 
 
+def built_on(state, wanted):
+    """Whether a state that is not recorded is set up all the same: a later wanted state of the
+    same release builds on it."""
+    suite = SUITES.get(state, "bookworm")
+    return any(SUITES.get(w, "bookworm") == suite and ORDER.index(w) > ORDER.index(state)
+               for w in wanted)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -196,18 +263,27 @@ def main():
                                                          ", ".join(ORDER)))
     cleanup.down(LAB)
     lab = lab_mod.Lab(LAB)
+    guests = {}
+
+    def guest_of(state):
+        """The guest of the state's release, booted the first time it is needed (bookworm's
+        walks through every state in order; another release's takes only its own)."""
+        suite = SUITES.get(state, "bookworm")
+        if suite not in guests:
+            name = "fx" if suite == "bookworm" else "fx-" + suite
+            lab.up([{"name": name, "disks": ["2G", "1G"], "suite": suite}])
+            guest = lab.guest(name)
+            lab.run(guest, "modprobe dm_thin_pool && modprobe loop", check=True)
+            guests[suite] = (guest, versions(lab, guest))
+        return guests[suite]
     try:
-        lab.up([{"name": "fx", "disks": ["2G", "1G"]}])
-        guest = lab.guest("fx")
-        lab.run(guest, "modprobe dm_thin_pool && modprobe loop", check=True)
-        meta = versions(lab, guest)
         os.makedirs(OUT, exist_ok=True)
         for state in ORDER:
             if state in wanted:
-                capture(lab, guest, state, meta)
-            else:
+                capture(lab, *guest_of(state), state=state)
+            elif built_on(state, wanted):
                 for cmd in SETUP[state]:
-                    lab.run(guest, cmd, check=True, timeout=300)
+                    lab.run(guest_of(state)[0], cmd, check=True, timeout=300)
     finally:
         if not args.keep:
             cleanup.down(LAB)

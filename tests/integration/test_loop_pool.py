@@ -95,7 +95,12 @@ def test_refusals_name_the_parameter_and_touch_nothing(guest, workdir):
             (dict(args, data_size="32M"), "data_size: refusing to shrink"),
             (dict(args, metadata_size="12X"), "metadata_size"),
             (dict(args, metadata_file=args["data_file"]), "must be different"),
-            (dict(args, data_file=workdir + "/nodir/data"), "data_file: directory"),
+            # sparse sizes beyond what the filesystem has, refused when asked, by the name the
+            # caller gave the option
+            (dict(args, data_size="1T", free_space_action="refuse",
+                  option_names={"free_space_action": "loop_lvm_free_space_action"}),
+             "loop_lvm_free_space_action: the loop files (data_size 1T, metadata_size 8M) may "
+             "grow to"),
             ({"data_file": workdir + "/new", "metadata_file": workdir + "/meta"},
              "give data_size"),
             ({"data_file": args["data_file"], "metadata_file": args["metadata_file"],
@@ -113,6 +118,18 @@ def test_refusals_name_the_parameter_and_touch_nothing(guest, workdir):
         assert snapshot(guest) == before
     finally:
         guest.sh("dmsetup remove lp-hold-%s" % workdir[-8:])
+
+
+def test_files_beyond_the_free_space_are_warned_of_and_their_directory_made(guest, workdir):
+    args = {"data_file": workdir + "/new/data", "metadata_file": workdir + "/new/meta",
+            "data_size": "1T", "metadata_size": "8M"}
+    result = guest.module("devmapper.storage.loop_pool", args)
+    assert result.get("changed") is True and not result.get("failed"), result
+    assert result["actions"][0]["cmd"].endswith("mkdir -p -m 0700 %s/new" % workdir), result
+    warnings = [w for w in result.get("warnings", []) if "free_space_action" in w]
+    assert len(warnings) == 1 and "may grow to 1.0T" in warnings[0], result.get("warnings")
+    assert guest.out("stat -c %%a %s/new" % workdir).strip() == "700"
+    assert result["data"]["loop_device"].startswith("/dev/loop")
 
 
 def test_info_reports_without_changing(guest, workdir):

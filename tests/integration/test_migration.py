@@ -12,14 +12,13 @@ import time
 
 import pytest
 
-from conftest import (GUEST_VARS, REPO, ansible_env, content_key, run_playbook, saved_guest,
-                      task_results)
+import migration_host
+from conftest import REPO, ansible_env, run_playbook, saved_guest
+from migration_host import MIGRATION_VARS, failures
 
 STEPS = ["export", "stop", "backup", "release_source", "switch", "start", "import", "restore",
          "verify"]
 STATE = "/var/lib/devmapper-storage/migration.json"
-MIGRATION_VARS = dict(GUEST_VARS, loop_lvm_data_size="2G", loop_lvm_metadata_size="128M",
-                      storage_migration_target="direct_lvm")
 # names only where a running Docker and its pool write on their own (the loop files' mtimes move);
 # no relative times ("20 seconds ago") from docker either
 SNAPSHOT = ("set +e; for d in /etc/docker /etc/systemd/system /etc/systemd/system/docker.service.d "
@@ -36,31 +35,18 @@ VOLUME_SUMS = ("cd $(docker volume inspect --format '{{.Mountpoint}}' appdata) &
                "find . -type f -exec sha256sum {} + ; find . -type l -printf 'L %p %l\\n'")
 
 
-def converge_loop_host(lab, guest):
-    """A loop-lvm host as site.yml makes it, with the migration workload on it."""
-    for playbook in ("playbooks/site.yml", "molecule/shared/migration_workload.yml"):
-        rc, report = run_playbook(lab.inventory_path, playbook, limit=guest.name,
-                                  extra_vars=dict(MIGRATION_VARS, site_loop_lvm_hosts=guest.name))
-        assert rc == 0, failures(report, guest)
-
-
 @pytest.fixture
 def prepared(lab):
     """(guest, expected images and files): a loop-lvm host with the workload, of the test's own.
     The converge is not what these tests are about: it is made once and saved (each test boots a
     copy), and the molecule scenarios loop_lvm and migrate show it working."""
-    spec = {"disks": ["3G"], "suite": "bookworm"}
-    key = content_key("bookworm", "migration-loop-host", MIGRATION_VARS, spec)
-    guest = saved_guest(lab, key, spec, lambda handle: converge_loop_host(lab, handle))
+    guest = saved_guest(lab, migration_host.key(), migration_host.SPEC,
+                        lambda handle: migration_host.converge_loop_host(lab, handle))
     try:
         yield guest, json.loads(guest.out("cat /root/migration-expect.json"))
     finally:
         if guest.name in lab.guests:
             lab.remove_guest(lab.guest(guest.name))
-
-
-def failures(report, guest):
-    return [(name, r.get("msg")) for name, r in task_results(report, guest.name) if r.get("failed")]
 
 
 def migrate(lab, guest, **extra):
@@ -115,7 +101,7 @@ def test_refusals_change_nothing_and_a_failure_rolls_back(lab, prepared):
     before = guest.out(SNAPSHOT)
     rc, report = migrate(lab, guest)
     assert rc != 0
-    assert any("/dev/ubdb" in (msg or "") and "force" in msg
+    assert any("/dev/ubdb" in (msg or "") and "direct_lvm_force=true" in msg
                for dummy, msg in failures(report, guest)), failures(report, guest)
     assert guest.out(SNAPSHOT) == before
     guest.sh("wipefs -a -q /dev/ubdb")

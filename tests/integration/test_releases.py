@@ -2,7 +2,7 @@
 idempotence the molecule scenarios loop_lvm and direct_lvm show): bullseye (Docker 20.10.5, lvm2
 2.03.11, util-linux 2.36, Python 3.9) with Docker on the pools, and trixie (Docker 26.1 without
 devicemapper, lvm2 2.03.31, Python 3.13) with the pools alone; then a full site.yml on trixie, the
-Docker-26 test, which shows what happens there today."""
+Docker-26 test: a refusal before anything changes."""
 
 import json
 import uuid
@@ -13,6 +13,8 @@ import pytest
 from conftest import GUEST_VARS, GuestHandle, assert_release, run_playbook, task_results
 
 ROLES = "tests/integration/playbooks/storage_roles.yml"
+DOCKER_STATE = ("cat /etc/docker/daemon.json 2>&1; ls /etc/docker; systemctl is-active docker; "
+                "docker info --format '{{.Driver}} {{.ServerVersion}}'")
 
 
 @pytest.fixture
@@ -85,28 +87,29 @@ def test_bullseye_converges_with_docker_on_the_pools_and_stays_converged(lab, re
 
 
 @pytest.mark.parametrize("release", ["trixie"], indirect=True)
-def test_trixie_pools_converge_and_site_yml_fails_where_docker_has_no_devicemapper(
+def test_trixie_pools_converge_and_site_yml_refuses_a_docker_without_devicemapper(
         lab, release_pair):
     no_docker = dict(GUEST_VARS, loop_lvm_configure_docker=False,
                      direct_lvm_configure_docker=False)
     converge_twice(lab, release_pair, no_docker)
     assert_pools(release_pair)
 
-    # The Docker-26 test: today a full site.yml points dockerd at a driver it does not have. The
-    # first Docker batch (the loop host) fails at the restart and the play stops there
-    # (max_fail_percentage 0), so the LVM host's Docker is not touched. The safety issue turns
-    # this into a refusal before anything is touched. (One host per batch, as 25% of two hosts
-    # makes it in a fleet: GUEST_VARS puts every host in one batch.)
+    # The Docker-26 test: site.yml would point dockerd at a driver it does not have (before issue
+    # 14 the restart failed and Docker stayed down). Both hosts refuse in docker_daemon's
+    # preflight, before daemon.json is touched, and say what to do instead.
     loop, lvm = release_pair["loop"], release_pair["lvm"]
+    before = dict((g.name, g.out(DOCKER_STATE)) for g in release_pair.values())
     rc, report = run_playbook(lab.inventory_path, "playbooks/site.yml",
-                              limit="%s,%s" % (loop.name, lvm.name),
-                              extra_vars=dict(GUEST_VARS, site_docker_batch=1))
+                              limit="%s,%s" % (loop.name, lvm.name), extra_vars=GUEST_VARS)
     assert rc != 0
     failed = failures(report, release_pair)
-    assert [name for name, _msg in failed[loop.name]] == [
-        "devmapper.storage.docker_daemon : Restart Docker"], failed   # the handler
-    assert "Unable to start service docker" in failed[loop.name][0][1], failed
-    assert failed[lvm.name] == [], failed
-    journal = loop.out("journalctl -u docker --no-pager | tail -n 20")
-    assert "devicemapper" in journal, journal
-    assert loop.out("systemctl is-active docker; true").strip() != "active"
+    for guest in (loop, lvm):
+        assert [name for name, _msg in failed[guest.name]] == [
+            "devmapper.storage.docker_daemon : Refuse to hide Docker's images and containers, "
+            "or to leave Docker unable to start"], failed
+        msg = failed[guest.name][0][1]
+        assert "Docker 26." in msg and "has no devicemapper storage driver" in msg, msg
+        assert "storage_migration_target=overlay2" in msg and "Nothing was changed" in msg, msg
+    assert changes(report, release_pair) == dict((g.name, []) for g in release_pair.values())
+    assert dict((g.name, g.out(DOCKER_STATE)) for g in release_pair.values()) == before
+    assert loop.out("systemctl is-active docker").strip() == "active"

@@ -46,7 +46,7 @@ def test_check_mode_on_fresh_hosts_runs_through_and_changes_nothing(lab, fleet):
         assert guest.out(SNAPSHOT + MODULES) == before[key], key
         changed = [name for name, r in task_results(report, guest.name) if r.get("changed")]
         # check mode says what a real run would do: it would make the pool and write daemon.json
-        first_step = {"loop": "Directories for the files",
+        first_step = {"loop": "Sparse data and metadata files on loop devices",
                       "lvm": "Physical volumes and the volume group"}[key]
         assert any(first_step in n for n in changed), changed
         assert any("daemon.json" in n for n in changed), changed
@@ -60,7 +60,8 @@ def test_refusals_change_nothing(lab, fleet):
     rc, report = run_playbook(lab.inventory_path, "playbooks/site.yml", limit=lvm.name,
                               extra_vars=GUEST_VARS)
     msgs = [r.get("msg", "") for dummy, r in task_results(report, lvm.name) if r.get("failed")]
-    assert rc != 0 and any("/dev/ubdb" in m and "force" in m for m in msgs), msgs
+    # named as the role's user sets it (before option_names the message said force=true)
+    assert rc != 0 and any("/dev/ubdb" in m and "direct_lvm_force=true" in m for m in msgs), msgs
     assert lvm.out(SNAPSHOT) == before
 
     # a daemon.json that is not JSON is reported, not overwritten
@@ -90,3 +91,16 @@ def test_refusals_change_nothing(lab, fleet):
     loop.sh("systemctl restart %s" % unit)
     log = loop.out("journalctl -o cat -u %s -n 5" % unit)
     assert "pool docker-thinpool: activated /dev/mapper/docker-thinpool" in log, log
+    assert "needs_check flag, if set, was cleared" in log, log
+
+    # files on a late mount: the unit waits for its mounts and for the files (before the fix it
+    # failed at once with "backing file ... is missing")
+    assert "/var/lib/docker-loop" in loop.out(
+        "systemctl show -p RequiresMountsFor %s" % unit), "no RequiresMountsFor"
+    loop.sh("systemctl stop docker.service docker.socket; dmsetup remove docker-thinpool && "
+            "losetup -D && mv /var/lib/docker-loop /var/lib/docker-loop.late && "
+            "systemctl restart --no-block %s && sleep 4 && "
+            "mv /var/lib/docker-loop.late /var/lib/docker-loop" % unit)
+    loop.sh("for i in $(seq 60); do systemctl is-active --quiet %s && exit 0; sleep 1; done; "
+            "exit 1" % unit)
+    assert loop.out("dmsetup table docker-thinpool").split()[2] == "thin-pool"

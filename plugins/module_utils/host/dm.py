@@ -145,14 +145,19 @@ class DeviceMapper(object):
         if not self.thin_check_installed():
             return "thin_check is not installed; metadata not checked"
         thin_check = ToolRunner(self.module, THIN_CHECK)
-        rc, out, err = thin_check.run(["-q", metadata_dev], check=False)
+        # a clean check also clears a needs_check flag (a write: not in check mode)
+        args = ["-q", metadata_dev] if self.module.check_mode else \
+            ["--clear-needs-check-flag", "-q", metadata_dev]
+        rc, out, err = thin_check.run(args, check=False)
         if rc != 0:
             raise ModuleError(
                 "thin_check found damaged metadata on %s; the pool was not activated. Repair it "
                 "with thin_repair into a new metadata device (then swap it in), or restore from "
-                "backup" % metadata_dev, cmd=" ".join(thin_check.argv(["-q", metadata_dev])),
+                "backup" % metadata_dev, cmd=" ".join(thin_check.argv(args)),
                 rc=rc, stdout=out, stderr=err)
-        return "thin_check passed"
+        if self.module.check_mode:
+            return "thin_check passed"
+        return "thin_check passed; a needs_check flag, if set, was cleared"
 
     def backend(self, name):
         """`loop`, `lvm`, `dm` (another raw pool) or None when there is no such device."""
@@ -183,15 +188,21 @@ class DeviceMapper(object):
     def reload_steps(self, name, table, whys):
         """Suspend, load ``table``, resume: how a live device changes its table; ``whys`` gives
         the reason of each of the three steps."""
-        return [Action(self.dmsetup, ["suspend", name], whys[0]),
+        return [self.suspend(name, whys[0]),
                 Action(self.dmsetup, ["reload", name, "--table", table], whys[1]),
-                Action(self.dmsetup, ["resume", name], whys[2])]
+                self.resume(name, whys[2])]
 
     def suspend(self, name, why):
-        return Action(self.dmsetup, ["suspend", name], why)
+        """A suspend that apply_plan undoes (resumes) when a later step fails before the device's
+        resume: a failed plan never leaves a pool or an origin suspended."""
+        action = Action(self.dmsetup, ["suspend", name], why)
+        action.undo = Action(self.dmsetup, ["resume", name], "resume %s after a failed step" % name)
+        return action
 
     def resume(self, name, why):
-        return Action(self.dmsetup, ["resume", name], why)
+        action = Action(self.dmsetup, ["resume", name], why)
+        action.undoes = [["suspend", name]]
+        return action
 
     def message(self, pool, text, thin_id, why):
         return PoolMessage(self.dmsetup, pool, text, thin_id, why)

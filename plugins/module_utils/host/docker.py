@@ -15,6 +15,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import json
+import re
 import time
 
 from ansible_collections.devmapper.storage.plugins.module_utils.runners import (
@@ -30,6 +31,13 @@ LISTINGS = {
     "volume": (["volume", "ls", "--quiet"], ["volume", "inspect"]),
     "container": (["container", "ls", "--all", "--quiet", "--no-trunc"], ["container", "inspect"]),
 }
+
+
+def parse_daemon_version(text):
+    """The version in ``dockerd --version`` (``Docker version 26.1.5+dfsg1, build a72d7cd``);
+    None when it says something else."""
+    match = re.search(r"[Vv]ersion (\S+?),", text or "")
+    return match.group(1) if match else None
 
 
 def pool_name(info):
@@ -55,8 +63,18 @@ class DockerCli(object):
         """Whether Docker's daemon (dockerd) is on the host."""
         return self.module.get_bin_path(DOCKERD) is not None
 
+    def daemon_version(self):
+        """dockerd's version from ``dockerd --version`` (which starts no daemon), or None."""
+        if self.module.get_bin_path(DOCKERD) is None:
+            return None
+        rc, out, dummy = ToolRunner(self.module, DOCKERD).run(["--version"], check=False)
+        return parse_daemon_version(out) if rc == 0 else None
+
     def info(self):
-        """``docker info`` as JSON, or None when it fails or prints something else."""
+        """``docker info`` as JSON, or None when it fails or prints something else, or when the
+        host has the daemon without the client (trixie's docker.io without docker-cli)."""
+        if self.module.get_bin_path(DOCKER) is None:
+            return None
         rc, out, dummy = self.docker.run(["info", "--format", "{{json .}}"], check=False)
         if rc != 0:
             return None

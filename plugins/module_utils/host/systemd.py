@@ -37,6 +37,12 @@ class Systemd(object):
             ["show", "--property=" + ",".join(properties)] + list(units), check=False)
         return parse_show(out, units)
 
+    def cat(self, unit):
+        """``systemctl cat UNIT``: the unit file and its drop-ins, each after a ``# /path`` line
+        ("" when systemd has no such unit)."""
+        rc, out, dummy = self.systemctl.run(["cat", unit], check=False)
+        return out if rc == 0 else ""
+
     def is_active(self, unit):
         rc, dummy, dummy = self.systemctl.run(["is-active", "--quiet", unit], check=False)
         return rc == 0

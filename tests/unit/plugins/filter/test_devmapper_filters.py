@@ -22,6 +22,7 @@ def test_pool_activation_paths():
         "/etc/devmapper-storage/pools/docker-thinpool.conf",
         "/etc/systemd/system/devmapper-pool@.service",
         "/usr/local/sbin/devmapper-pool-activate",
+        "/etc/systemd/system/devmapper-pool@docker-thinpool.service.d/10-mounts.conf",
         "/etc/systemd/system/docker.service.d/10-devmapper-pool.conf",
         "/etc/systemd/system/containerd.service.d/10-devmapper-pool.conf"]
     assert paths["dropins"]["containerd.service"] == paths["files"][-1]
@@ -34,7 +35,9 @@ def test_the_filters_are_registered():
 
 def test_the_activation_files_follow_the_paths_with_their_contents_and_modes():
     paths = f.pool_activation_paths("pool-a", ["docker.service", "containerd.service"])
-    files = f.pool_activation_files(paths, config="C", unit="U", script="S", dropin="D")
+    files = f.pool_activation_files(paths, config="C", unit="U", script="S", mounts="M",
+                                    dropin="D")
     assert [e["path"] for e in files] == paths["files"]
     assert [(e["content"], e["mode"]) for e in files] == [
-        ("C", "0644"), ("U", "0644"), ("S", "0755"), ("D", "0644"), ("D", "0644")]
+        ("C", "0644"), ("U", "0644"), ("S", "0755"), ("M", "0644"), ("D", "0644"),
+        ("D", "0644")]

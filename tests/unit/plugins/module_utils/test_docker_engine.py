@@ -123,7 +123,8 @@ class ParamsModule(CapturedModule):
         super(ParamsModule, self).__init__()
         self.params = dict({"service": "docker.service", "wait_for_driver": None,
                             "wait_for_pool": "", "wait_seconds": 120, "expect_driver": None,
-                            "expect_pool": ""}, **params)
+                            "expect_pool": "", "config_path": "/etc/docker/daemon.json"},
+                           **params)
 
     def fail_json(self, **kwargs):
         raise Failed(kwargs)
@@ -208,7 +209,8 @@ def test_the_module_reports_the_conflict_only_when_asked():
 
     def report(**params):
         module = ParamsModule(params)
-        module.answers = [active, loop_lvm_info()]
+        # docker info, then (asked for the conflict) Docker's unit as Debian ships it
+        module.answers = [active, loop_lvm_info(), output("docker_unit", "systemctl cat")]
         return docker_engine_info.run_module(module)
     assert "conflict" not in report()
     assert report(expect_driver="devicemapper", expect_pool="docker-thinpool")[

@@ -223,3 +223,89 @@ def test_a_file_to_create_needs_its_directory_as_read():
     missing = LoopFileState("/tmp/nowhere/d", parent_exists=False)
     with pytest.raises(ModuleError, match="data_file: directory /tmp/nowhere does not exist"):
         plan_loop_file(LOOP_IO, "data_file", missing, 64 * MiB, "present")
+
+
+def test_removing_a_pool_whose_thin_ids_were_not_listed_goes_by_its_status():
+    """A read-only run lists no thin ids (dm_pool.read_dm: no metadata snapshot); removing is then
+    refused without force when the pool has had a transaction or uses data blocks, and planned
+    for a pool just made (transaction 0, no data used)."""
+    fresh = dict(dm_current("loop_pool", "fx-pool"), thin_ids=None)
+    assert argvs(dp.plan_dm_pool(IO, dm_params(name="fx-pool", state="absent"), fresh,
+                                 None))[0] == ["/sbin/dmsetup", "remove", "fx-pool"]
+    used = dict(dm_current("loop_pool_thins", "fx-pool"), thin_ids=None)
+    with pytest.raises(ModuleError, match=r"may hold thin devices \(transaction id 3, 1415 data "
+                                          r"blocks used; its thin ids were not listed\)"):
+        dp.plan_dm_pool(IO, dm_params(name="fx-pool", state="absent"), used, None)
+    assert dp.plan_dm_pool(IO, dm_params(name="fx-pool", state="absent", force=True), used, None)
+
+
+class ReadOnlyIO(object):
+    """read_dm's IO with the pool's reads answered and any message to the pool an error."""
+
+    def __init__(self, check_mode):
+        self.module = type("M", (), {"check_mode": check_mode})()
+        self.dm = self
+        self.messages = []
+
+    def read_thin_pool(self, name):
+        current = dm_current("loop_pool_thins", name)
+        return {"table": current["table"], "status": current["status"], "devno": "254:0"}
+
+    def active_thins(self, devno):
+        return {}
+
+    def thin_ids_in_metadata(self, pool, metadata):
+        self.messages.append(pool)
+        return [0, 1]
+
+
+@pytest.mark.parametrize("state,check_mode,listed", [
+    ("info", False, False), ("absent", True, False), ("absent", False, True),
+])
+def test_read_only_runs_send_the_pool_no_message(state, check_mode, listed):
+    io = ReadOnlyIO(check_mode)
+    current = dp.read_dm(io, dm_params(name="fx-pool", state=state))
+    assert bool(io.messages) is listed
+    info = dp.dm_pool_info(current, "fx-pool")
+    if listed:
+        assert info["thin_device_count"] == 2
+    else:
+        assert info["thin_device_count"] is None
+        assert info["thin_device_count_why"].startswith("not counted: listing a pool's thin "
+                                                        "devices takes a metadata snapshot")
+
+
+def test_an_lvm_pool_used_by_something_other_than_lvm_needs_force_to_go():
+    """Docker's devicemapper driver makes thin devices with pool messages, which are no LVs: the
+    captured pool seen without its thin LVs (transaction id 2, 0.75% data in use) is such a
+    pool. Before the fix lvremove ran without force."""
+    current = dict(lvm_current(), thin_lvs=[])
+    with pytest.raises(ModuleError, match="has transaction id 2 and 0.75% of its data in use, "
+                                          "though it holds no thin volumes LVM knows"):
+        lp.plan_lvm_pool(IO, params(state="absent"), current)
+    assert argvs(lp.plan_lvm_pool(IO, params(state="absent", force=True), current)) == [
+        ["/sbin/lvremove", "--yes", "docker/thinpool"]]
+
+
+def test_a_failed_convert_removes_the_lvs_the_plan_made():
+    """lvcreate data, lvcreate metadata, lvconvert: when the convert fails, apply_plan removes
+    both LVs (newest first) before it reports the error; before the fix they stayed and the
+    corrected run found a plain LV in the pool's place. Captured answers: a command that
+    succeeded quietly, one that failed."""
+    from ansible_collections.devmapper.storage.plugins.module_utils.runners import (
+        CommandError, apply_plan)
+    from fake_host import CapturedModule
+    quiet = output("loop_pool_thins", "dmsetup message fx-pool 0 release_metadata_snap")
+    failed = output("loop_pool_thins", "dmsetup remove fx-pool")
+    assert quiet["rc"] == 0 and failed["rc"] != 0
+    current = lvm_current()
+    vg = dict(current["vg"], free_count=current["vg"]["extent_count"])
+    module = CapturedModule(quiet, quiet, failed, quiet, quiet)
+    actions = lp.plan_lvm_pool(tp.ThinPoolIO(module), params(name="pool2"),
+                               {"vg": vg, "pool": None, "thin_lvs": []})
+    with pytest.raises(CommandError) as error:
+        apply_plan(actions)
+    assert [c[0].rsplit("/", 1)[-1] for c in module.calls] == [
+        "lvcreate", "lvcreate", "lvconvert", "lvremove", "lvremove"]
+    assert [c[-1] for c in module.calls[3:]] == ["docker/pool2meta", "docker/pool2"]
+    assert len(error.value.details["undone_after_failure"]) == 2

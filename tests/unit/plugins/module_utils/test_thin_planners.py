@@ -125,6 +125,14 @@ def test_base_device_refuses_shrink_and_unforced_removal():
         ["/sbin/tune2fs", "-c", "-1", "-i", "0", "/dev/mapper/fx-base"]]),
     ({"TYPE": "xfs"}, {}, False, None, []),
     ({"TYPE": "xfs"}, {}, True, "/mnt/b", [["/sbin/xfs_growfs", "/mnt/b"]]),
+    # unmounted: mounted for the grow on a mount point made first (no mount --mkdir: util-linux
+    # 2.38 and later only)
+    ({"TYPE": "xfs"}, {}, True, None, [
+        ["/sbin/mkdir", "-p", "/run/devmapper-storage/grow-fx-base"],
+        ["/sbin/mount", "-o", "nouuid", "/dev/mapper/fx-base",
+         "/run/devmapper-storage/grow-fx-base"],
+        ["/sbin/xfs_growfs", "/run/devmapper-storage/grow-fx-base"],
+        ["/sbin/umount", "/run/devmapper-storage/grow-fx-base"]]),
     ({"TYPE": "ext4"}, {"fs_type": "ext4"}, True, None, [
         ["/sbin/e2fsck", "-f", "-p", "/dev/mapper/fx-base"],
         ["/sbin/resize2fs", "/dev/mapper/fx-base"]]),
@@ -188,3 +196,30 @@ def test_existing_lvs_are_converted_only_with_force():
         lp.plan_lvm_pool(io, params(metadata_lv="other", force=True), current)
     # once it is a pool, asking again changes nothing
     assert lp.plan_lvm_pool(io, params(metadata_lv="mymeta"), lvm_current()) == []
+
+
+def test_a_failed_snapshot_message_does_not_leave_its_origin_suspended():
+    """The snapshot of an active origin: suspend, create_snap, resume. When the kernel refuses the
+    message (captured: create_snap of an id that exists, "File exists"), apply_plan resumes the
+    origin before it reports the error; before the fix fx-base stayed suspended, and every
+    write to it hung."""
+    from ansible_collections.devmapper.storage.plugins.module_utils.host.dm import DeviceMapper
+    from ansible_collections.devmapper.storage.plugins.module_utils.runners import (
+        CommandError, apply_plan)
+    from captured import output
+    from fake_host import CapturedModule
+    done_quietly = output("loop_pool_thins", "dmsetup message fx-pool 0 release_metadata_snap")
+    refused = output("loop_pool_thins", "dmsetup message fx-pool 0 'create_snap 1 0'")
+    assert done_quietly["rc"] == 0 and refused["rc"] == 1
+    module = CapturedModule(done_quietly, refused, done_quietly)
+    dm = DeviceMapper(module)
+    plan = [dm.suspend("fx-base", "suspend the origin"),
+            dm.message("fx-pool", "create_snap 1 0", 1, "snapshot 0 into 1"),
+            dm.resume("fx-base", "resume the origin")]
+    with pytest.raises(CommandError) as failed:
+        apply_plan(plan)
+    assert [c[1:] for c in module.calls] == [
+        ["suspend", "fx-base"], ["message", "fx-pool", "0", "create_snap 1 0"],
+        ["resume", "fx-base"]]
+    assert failed.value.details["undone_after_failure"] == ["/sbin/dmsetup resume fx-base"]
+    assert failed.value.details["failed_action"]["cmd"].endswith("create_snap 1 0")

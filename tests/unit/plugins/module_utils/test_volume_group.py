@@ -150,3 +150,28 @@ def test_one_refusal_means_no_plan_at_all():
               "/dev/ubdd": probe("/dev/ubdd", "vg_one_pv_orphan_pv_xfs")}
     with pytest.raises(ModuleError):
         plan("blank", ["/dev/ubdb", "/dev/ubdd"], probes)
+
+
+def vg_params(devices, force=False):
+    return {"vg": "docker", "devices": devices, "force": force}
+
+
+def test_a_pv_that_pvs_does_not_list_is_never_wiped():
+    """/dev/ubdc carries an LVM2_member signature (captured); with LVM's devices file leaving it
+    out, pvs lists only /dev/ubdb. Before the fix force=true wiped it."""
+    seen = current("vg_one_pv_orphan_pv_xfs")
+    hidden = dict(seen, pvs=dict((p, vg) for p, vg in seen["pvs"].items() if p != "/dev/ubdc"))
+    probes = {"/dev/ubdc": probe("/dev/ubdc", "vg_one_pv_orphan_pv_xfs")}
+    assert probes["/dev/ubdc"]["signatures"] == ["LVM2_member"]
+    for force in (False, True):
+        with pytest.raises(ModuleError, match="devices: /dev/ubdc is an LVM physical volume that "
+                                              "pvs does not list .* force does not override"):
+            vgm.plan_volume_group(IO, vg_params(["/dev/ubdc"], force), hidden, probes)
+
+
+def test_a_disk_whose_partitions_are_held_is_refused_even_with_force():
+    probes = {"/dev/ubdd": dict(probe("/dev/ubdd", "dos_partition_table"),
+                                partition_holders={"ubdd1": ["dm-3"]})}
+    with pytest.raises(ModuleError, match=r"devices: partitions of /dev/ubdd are in use "
+                                          r"\(ubdd1 held by dm-3\)"):
+        vgm.plan_volume_group(IO, vg_params(["/dev/ubdd"], True), current("blank"), probes)
