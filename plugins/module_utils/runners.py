@@ -273,6 +273,11 @@ def outcome(actions, **fields):
     return result
 
 
+# The option of the modules roles call with their users' variables (doc fragment
+# devmapper.storage.option_names)
+OPTION_NAMES_ARGS = {"option_names": {"type": "dict", "default": {}}}
+
+
 def named(module, text):
     """``text`` with the module's option names replaced by the names its caller gave them
     (option ``option_names``, where a module has it: a role passes its variables' names, so that

@@ -107,6 +107,7 @@ import functools
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.devmapper.storage.plugins.module_utils.host.lock import LOCK_ARGS
 from ansible_collections.devmapper.storage.plugins.module_utils.base_device import (
     device_active_now, device_after, device_report, plan_read_device, read_base_device,
     requested_sectors)
@@ -140,7 +141,7 @@ def run_module(module):
 def main():
     module = AnsibleModule(
         argument_spec=dict(
-            lock_timeout=dict(type="int", default=300),
+            LOCK_ARGS,
             pool=dict(type="str", required=True),
             device_id=dict(type="int", default=0),
             name=dict(type="str", required=True),

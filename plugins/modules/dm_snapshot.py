@@ -102,6 +102,7 @@ import functools
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.devmapper.storage.plugins.module_utils.host.lock import LOCK_ARGS
 from ansible_collections.devmapper.storage.plugins.module_utils.runners import (
     converge, exit_module, no_actions, outcome)
 from ansible_collections.devmapper.storage.plugins.module_utils.thin_devices import (
@@ -124,7 +125,7 @@ def run_module(module):
 def main():
     module = AnsibleModule(
         argument_spec=dict(
-            lock_timeout=dict(type="int", default=300),
+            LOCK_ARGS,
             pool=dict(type="str", required=True),
             snapshot_id=dict(type="int"),
             origin_id=dict(type="int"),

@@ -231,8 +231,9 @@ actions:
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.devmapper.storage.plugins.module_utils.host.lock import LOCK_ARGS
 from ansible_collections.devmapper.storage.plugins.module_utils.runners import (
-    converge, exit_module, outcome)
+    OPTION_NAMES_ARGS, converge, exit_module, outcome)
 from ansible_collections.devmapper.storage.plugins.module_utils.thinpool import (
     ThinPoolIO, pool_handlers, validate_params)
 
@@ -250,7 +251,7 @@ def run_module(module):
 def main():
     module = AnsibleModule(
         argument_spec=dict(
-            lock_timeout=dict(type="int", default=300),
+            dict(LOCK_ARGS, **OPTION_NAMES_ARGS),
             backend=dict(type="str", default="lvm", choices=["lvm", "dm"]),
             name=dict(type="str"),
             state=dict(type="str", default="present",
@@ -268,7 +269,6 @@ def main():
             skip_block_zeroing=dict(type="bool", default=True),
             error_if_no_space=dict(type="bool", default=False),
             force=dict(type="bool", default=False),
-            option_names=dict(type="dict", default={}),
         ),
         supports_check_mode=True,
     )

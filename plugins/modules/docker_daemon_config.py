@@ -87,6 +87,7 @@ backup_file:
 import functools
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.devmapper.storage.plugins.module_utils.host.lock import LOCK_ARGS
 from ansible_collections.devmapper.storage.plugins.module_utils.daemon_config import (
     check_params, config_diff, merged, plan_config, read_config)
 from ansible_collections.devmapper.storage.plugins.module_utils.runners import (
@@ -115,7 +116,7 @@ def run_module(module):
 def main():
     module = AnsibleModule(
         argument_spec=dict(
-            lock_timeout=dict(type="int", default=300),
+            LOCK_ARGS,
             path=dict(type="path", default="/etc/docker/daemon.json"),
             settings=dict(type="dict", required=True),
             mode=dict(type="str", default="0644"),

@@ -165,11 +165,12 @@ import functools
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.devmapper.storage.plugins.module_utils.host.lock import LOCK_ARGS
 from ansible_collections.devmapper.storage.plugins.module_utils.loop_files import (
     ROLES, LoopFileIO, plan_pool_files, predict_pool_files, read_pool_files, read_room,
     validate_params)
 from ansible_collections.devmapper.storage.plugins.module_utils.runners import (
-    converge, exit_module, named, no_actions, outcome)
+    OPTION_NAMES_ARGS, converge, exit_module, named, no_actions, outcome)
 
 
 def run_module(module):
@@ -194,7 +195,7 @@ def run_module(module):
 def main():
     module = AnsibleModule(
         argument_spec=dict(
-            lock_timeout=dict(type="int", default=300),
+            dict(LOCK_ARGS, **OPTION_NAMES_ARGS),
             data_file=dict(type="path", required=True),
             metadata_file=dict(type="path", required=True),
             data_size=dict(type="str"),
@@ -205,7 +206,6 @@ def main():
             free_space_action=dict(type="str", default="warn",
                                    choices=["warn", "refuse", "ignore"]),
             free_space_reserve=dict(type="str", default="0"),
-            option_names=dict(type="dict", default={}),
         ),
         supports_check_mode=True,
     )

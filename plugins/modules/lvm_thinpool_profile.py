@@ -111,11 +111,12 @@ import functools
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.devmapper.storage.plugins.module_utils.host.lock import LOCK_ARGS
 from ansible_collections.devmapper.storage.plugins.module_utils.lvm_profile import (
     ProfileIO, check_monitored, plan_read_profile, profile_diff, profile_report,
     read_profile_state, validate_params)
 from ansible_collections.devmapper.storage.plugins.module_utils.runners import (
-    converge, exit_module, outcome)
+    OPTION_NAMES_ARGS, converge, exit_module, outcome)
 
 
 def run_module(module):
@@ -134,8 +135,7 @@ def run_module(module):
 def main():
     module = AnsibleModule(
         argument_spec=dict(
-            lock_timeout=dict(type="int", default=300),
-            option_names=dict(type="dict", default={}),
+            dict(LOCK_ARGS, **OPTION_NAMES_ARGS),
             vg=dict(type="str", required=True),
             pool=dict(type="str", default="thinpool"),
             profile=dict(type="str"),

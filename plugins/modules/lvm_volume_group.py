@@ -113,8 +113,9 @@ import functools
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.devmapper.storage.plugins.module_utils.host.lock import LOCK_ARGS
 from ansible_collections.devmapper.storage.plugins.module_utils.runners import (
-    converge, exit_module, outcome)
+    OPTION_NAMES_ARGS, converge, exit_module, outcome)
 from ansible_collections.devmapper.storage.plugins.module_utils.volume_group import (
     VolumeGroupIO, planned_vg, probe_and_plan, validate_params, vg_info)
 
@@ -136,11 +137,10 @@ def run_module(module):
 def main():
     module = AnsibleModule(
         argument_spec=dict(
-            lock_timeout=dict(type="int", default=300),
+            dict(LOCK_ARGS, **OPTION_NAMES_ARGS),
             vg=dict(type="str", required=True),
             devices=dict(type="list", elements="path", required=True),
             force=dict(type="bool", default=False),
-            option_names=dict(type="dict", default={}),
             state=dict(type="str", default="present", choices=["present"]),
         ),
         supports_check_mode=True,

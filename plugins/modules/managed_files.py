@@ -76,6 +76,7 @@ written:
 import functools
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.devmapper.storage.plugins.module_utils.host.lock import LOCK_ARGS
 from ansible_collections.devmapper.storage.plugins.module_utils.managed_files import (
     check_params, files_diff, plan_files, predicted, read_files)
 from ansible_collections.devmapper.storage.plugins.module_utils.runners import (
@@ -96,7 +97,7 @@ def run_module(module):
 def main():
     module = AnsibleModule(
         argument_spec=dict(
-            lock_timeout=dict(type="int", default=300),
+            LOCK_ARGS,
             files=dict(type="list", elements="dict", required=True, options=dict(
                 path=dict(type="str", required=True),
                 content=dict(type="str", required=True),

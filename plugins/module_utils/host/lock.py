@@ -22,6 +22,8 @@ import time
 LOCK_FILE = "/run/devmapper-storage/host.lock"
 DEFAULT_TIMEOUT = 300
 POLL_SECONDS = 0.5
+# The option of every module that takes the lock (doc fragment devmapper.storage.host_lock)
+LOCK_ARGS = {"lock_timeout": {"type": "int", "default": DEFAULT_TIMEOUT}}
 
 
 class LockTimeout(Exception):
