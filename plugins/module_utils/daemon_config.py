@@ -18,6 +18,7 @@ import collections
 import json
 import os
 
+from ansible_collections.devmapper.storage.plugins.module_utils.managed_files import parse_mode
 from ansible_collections.devmapper.storage.plugins.module_utils.runners import (
     ModuleError, WriteFileAction)
 
@@ -28,13 +29,7 @@ def check_params(params):
     if not isinstance(params["settings"], dict):
         raise ModuleError("settings: must be a dictionary of daemon.json keys, got %r"
                           % (params["settings"],))
-    try:
-        mode = int(params["mode"], 8)
-    except (TypeError, ValueError):
-        mode = -1
-    if not 0 <= mode <= 0o7777:
-        raise ModuleError("mode: %r is not an octal mode such as '0644'" % (params["mode"],))
-    return mode
+    return parse_mode("mode", params["mode"])
 
 
 def parse_config(path, data):

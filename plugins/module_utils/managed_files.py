@@ -22,13 +22,14 @@ from ansible_collections.devmapper.storage.plugins.module_utils.runners import (
     ModuleError, WriteFileAction)
 
 
-def parse_mode(index, text):
+def parse_mode(option, text):
+    """An octal mode given as text ('0644'); a ModuleError naming ``option`` otherwise."""
     try:
         mode = int(text, 8)
     except (TypeError, ValueError):
         mode = -1
     if not 0 <= mode <= 0o7777:
-        raise ModuleError("files[%d].mode: %r is not an octal mode such as '0644'" % (index, text))
+        raise ModuleError("%s: %r is not an octal mode such as '0644'" % (option, text))
     return mode
 
 
@@ -44,7 +45,7 @@ def check_params(params):
             raise ModuleError("files[%d].path: %s is given twice" % (index, path))
         seen.add(os.path.normpath(path))
         wanted.append({"path": os.path.normpath(path), "content": entry["content"],
-                       "mode": parse_mode(index, entry["mode"])})
+                       "mode": parse_mode("files[%d].mode" % index, entry["mode"])})
     return wanted
 
 
