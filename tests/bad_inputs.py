@@ -65,6 +65,11 @@ MODULE_KINDS = {
                     "block_size": [("block_size", {"backend": "dm"})],
                     "low_water_mark": "other", "skip_block_zeroing": "other",
                     "error_if_no_space": "other", "force": "other", "option_names": "other"},
+    "dm_thinpool_info": {"backend": "other",
+                         "name": [("lv_name", {"backend": "lvm"}), ("dm_name", {"backend": "dm"})],
+                         "vg": "vg_name"},
+    "dm_snapshot_info": {"pool": "dm_name", "read_metadata": "other"},
+    "loop_pool_info": {"data_file": "path", "metadata_file": "path"},
     "docker_engine_info": {"service": "other", "wait_for_driver": "other",
                            "wait_for_pool": "optional_dm_name", "wait_seconds": "other",
                            "expect_driver": "other", "expect_pool": "optional_dm_name",
@@ -100,14 +105,18 @@ GOOD_ARGS = {
     "dm_base_device": {"pool": "bad-input-pool", "name": "bad-input-base", "size": "1G"},
     "dm_snapshot": {"pool": "bad-input-pool", "snapshot_id": 1, "origin_id": 0,
                     "name": "bad-input-snap", "size": "1G"},
-    "dm_thinpool": {"backend": "lvm", "vg": "bad-input-vg", "state": "info"},
+    # inactive: a pool that does not exist is left so, should a check be missing
+    "dm_thinpool": {"backend": "lvm", "vg": "bad-input-vg", "state": "inactive"},
+    "dm_thinpool_info": {"backend": "lvm", "vg": "bad-input-vg"},
+    "dm_snapshot_info": {"pool": "bad-input-pool"},
     "docker_engine_info": {"wait_for_driver": "devicemapper", "wait_seconds": 0,
                            "expect_driver": "devicemapper"},
     "docker_daemon_config": {"path": NOWHERE + "/daemon.json", "settings": {}},
     "docker_storage_migration": {"step": "status", "backup_dir": NOWHERE + "/backup",
                                  "state_file": NOWHERE + "/migration.json"},
     "loop_pool": {"data_file": NOWHERE + "/data", "metadata_file": NOWHERE + "/metadata",
-                  "state": "info"},
+                  "state": "absent"},
+    "loop_pool_info": {"data_file": NOWHERE + "/data", "metadata_file": NOWHERE + "/metadata"},
     "lvm_thinpool_profile": {"vg": "bad-input-vg"},
     "lvm_volume_group": {"vg": "bad-input-vg", "devices": [NOWHERE + "/disk"]},
     "managed_files": {"files": [{"path": NOWHERE + "/file", "content": "", "mode": "0644"}]},
@@ -280,6 +289,9 @@ def good_args(module, extra=None):
     args.update(extra or {})
     if module == "dm_thinpool" and args["backend"] == "dm":
         args.update(GOOD_DM_ARGS)
+        args.pop("vg", None)
+    if module == "dm_thinpool_info" and args["backend"] == "dm":
+        args.update(name=GOOD_DM_ARGS["name"])
         args.pop("vg", None)
     return args
 

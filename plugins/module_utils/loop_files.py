@@ -191,10 +191,16 @@ def room_shortfall(params, current, room):
     return None
 
 
-def validate_params(params):
+def validate_files(params):
+    """The two files' paths (loop_pool and loop_pool_info), checked before anything is read."""
     check_inputs(params, LOOP_POOL_INPUTS)
     if params["data_file"] == params["metadata_file"]:
         raise ModuleError("data_file and metadata_file must be different files")
+    return params
+
+
+def validate_params(params):
+    validate_files(params)
     for role in ROLES:
         if params["state"] == "absent" and params[role + "_size"] is not None:
             raise ModuleError("%s_size makes no sense with state=absent" % role)

@@ -25,6 +25,10 @@ from ansible_collections.devmapper.storage.plugins.module_utils.sizes import (
 )
 
 
+NOT_LISTED = ("not listed: listing a pool's thin ids takes a metadata snapshot, two messages to "
+              "the pool (read_metadata=true takes one)")
+
+
 class ThinDeviceIO(object):
     """Reads of a pool's thin devices, and the dm runner of the plans that change them."""
 
@@ -33,12 +37,13 @@ class ThinDeviceIO(object):
         self.dm = DeviceMapper(module)
         self.block = BlockDevices(module)
 
-    def read_pool(self, pool, asked_ids=None):
+    def read_pool(self, pool, asked_ids=None, read_metadata=True):
         """The pool: table, status, its active thin devices and the thin ids its metadata holds.
 
         With ``asked_ids``, the ids the caller plans for: when each is active (so it is in the
         metadata), the metadata is not read (``thin_ids`` None): reading it takes a metadata
-        snapshot, two pool transactions and thin_ls."""
+        snapshot, two pool transactions and thin_ls. ``read_metadata=False`` never reads it
+        (``thin_ids_why`` says so)."""
         current = self.dm.read_thin_pool(pool)
         if current is None:
             raise ModuleError("pool: no device-mapper pool named %s (for an LVM pool give "
@@ -46,7 +51,9 @@ class ThinDeviceIO(object):
         current["active"] = self.dm.active_thins(current["devno"])
         active_ids = set(dev["device_id"] for dev in current["active"].values())
         ids = None
-        if current["status"].held_root is None and \
+        if not read_metadata:
+            current["thin_ids_why"] = NOT_LISTED
+        elif current["status"].held_root is None and \
                 (asked_ids is None or not set(asked_ids) <= active_ids):
             ids = self.dm.thin_ids_in_metadata(pool, metadata_path(current["table"]))
         current["thin_ids"] = ids
@@ -86,7 +93,7 @@ def validate_snapshot_params(params):
     for option in ("snapshot_id", "origin_id"):
         if params[option] is not None:
             validate_thin_id(params[option], option)
-    if params["state"] != "info" and params["snapshot_id"] is None:
+    if params["snapshot_id"] is None:
         raise ModuleError("snapshot_id is required with state=%s" % params["state"])
     if params["snapshot_id"] is not None and params["snapshot_id"] == params["origin_id"]:
         raise ModuleError("snapshot_id and origin_id must differ")
@@ -150,6 +157,16 @@ def plan_snapshot(io, params, pool):
             sectors = active[origin_name]["sectors"]
         actions.append(activate_action(io, params["pool"], name, snap, sectors))
     return actions
+
+
+def thin_devices_report(pool):
+    """The thin devices of a pool as read, as dm_snapshot_info reports them."""
+    report = {"thin_ids": pool["thin_ids"], "active_devices": pool["active"]}
+    if pool["thin_ids"] is None:
+        report["thin_ids_why"] = pool.get("thin_ids_why") or (
+            "not listed: a metadata snapshot is held already" if pool["status"].held_root
+            is not None else "not listed: thin_ls is missing (install thin-provisioning-tools)")
+    return report
 
 
 def pool_view(pool):

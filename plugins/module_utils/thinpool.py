@@ -122,9 +122,10 @@ def validate_params(params):
                                       % (option, params["state"]))
             if params["data_device"] == params["metadata_device"]:
                 raise ModuleError("data_device and metadata_device must be different devices")
-        params["block_sectors"] = validate_block_sectors(
-            parse_size(params["block_size"], "block_size") // SECTOR, "block_size")
-        if params["low_water_mark"] < 0:
+        if params["block_size"] is not None:        # None: a read-only run (read_only_pool)
+            params["block_sectors"] = validate_block_sectors(
+                parse_size(params["block_size"], "block_size") // SECTOR, "block_size")
+        if params["low_water_mark"] is not None and params["low_water_mark"] < 0:
             raise ModuleError("low_water_mark: must not be negative, got %d"
                               % params["low_water_mark"])
     return params
@@ -138,9 +139,24 @@ def _plan_dm(io, params, current):
     return plan_dm_pool(io, params, current, devices)
 
 
+# The options dm_thinpool_info does not have: a read-only run makes, grows and removes nothing.
+READ_ONLY = dict(state="info", data_size=None, metadata_size=None, chunk_size=None,
+                 metadata_lv=None, zero=False, data_device=None, metadata_device=None,
+                 block_size=None, low_water_mark=None, force=False)
+
+
+def read_only_pool(io, options):
+    """The pool named by ``options`` (backend, name, vg) as dm_thinpool reports it, read without
+    a command that changes anything (no lock, no metadata snapshot)."""
+    params = validate_params(dict(options, **READ_ONLY))
+    read, dummy, info = pool_handlers(io, params)
+    return info(read())
+
+
 def pool_handlers(io, params):
     """(read, plan, info) of the pool's backend: ``read()`` reads the pool, ``plan(current)``
-    returns its actions, ``info(current)`` is the pool as the module reports it."""
+    returns its actions, ``info(current)`` is the pool as the module reports it. With
+    ``state=info`` (read_only_pool's) the plan is empty."""
     if params["backend"] == "lvm":
         read = functools.partial(io.read_lvm_pool, params["vg"], params["name"])
         plan = functools.partial(plan_lvm_pool, io, params)

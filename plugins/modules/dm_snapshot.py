@@ -15,7 +15,8 @@ description:
   - Snapshots a thin device (by id) into a new thin id with the pool message C(create_snap),
     suspending and resuming the origin around it when the origin is active, as the kernel requires.
   - Optionally activates the snapshot under a device-mapper name; deletes snapshots
-    (O(state=absent), with O(force=true)); lists the pool's thin devices (O(state=info)).
+    (O(state=absent), with O(force=true)). P(devmapper.storage.dm_snapshot_info#module) lists a
+    pool's thin devices.
   - Idempotent by id and name. The kernel's EEXIST, ENODATA and EBUSY answers are reported as
     sentences that name the thin id and the pool.
   - Needs C(thin_ls) (thin-provisioning-tools) to know which ids the pool's metadata holds.
@@ -46,9 +47,9 @@ options:
       - Size of the activated snapshot. Defaults to the active origin's size.
     type: str
   state:
-    description: V(present) creates (and activates), V(absent) deactivates and deletes, V(info) lists.
+    description: V(present) creates (and activates), V(absent) deactivates and deletes.
     type: str
-    choices: [present, absent, info]
+    choices: [present, absent]
     default: present
   force:
     description: Allow deleting a snapshot's data with O(state=absent).
@@ -57,6 +58,7 @@ options:
 notes:
   - An XFS snapshot mounted next to its origin needs the C(nouuid) mount option.
 seealso:
+  - module: devmapper.storage.dm_snapshot_info
   - module: devmapper.storage.dm_base_device
   - module: devmapper.storage.dm_thinpool
 """
@@ -104,7 +106,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.devmapper.storage.plugins.module_utils.host.lock import LOCK_ARGS
 from ansible_collections.devmapper.storage.plugins.module_utils.runners import (
-    converge, exit_module, no_actions, outcome)
+    converge, exit_module, outcome)
 from ansible_collections.devmapper.storage.plugins.module_utils.thin_devices import (
     ThinDeviceIO, plan_snapshot, pool_view, predict_snapshot, validate_snapshot_params)
 
@@ -112,7 +114,7 @@ from ansible_collections.devmapper.storage.plugins.module_utils.thin_devices imp
 def run_module(module):
     params = validate_snapshot_params(module.params)
     io = ThinDeviceIO(module)
-    plan = no_actions if params["state"] == "info" else functools.partial(plan_snapshot, io, params)
+    plan = functools.partial(plan_snapshot, io, params)
     done = converge(module, functools.partial(io.read_pool, params["pool"]), plan)
     result = outcome(done.actions, thin_ids=done.after["thin_ids"],
                      active_devices=done.after["active"])
@@ -131,7 +133,7 @@ def main():
             origin_id=dict(type="int"),
             name=dict(type="str"),
             size=dict(type="str"),
-            state=dict(type="str", default="present", choices=["present", "absent", "info"]),
+            state=dict(type="str", default="present", choices=["present", "absent"]),
             force=dict(type="bool", default=False),
         ),
         supports_check_mode=True,

@@ -48,9 +48,10 @@ options:
   state:
     description:
       - V(present) creates or grows the pool (and activates it); V(active) only activates an existing
-        pool; V(inactive) deactivates it and keeps its data; V(absent) removes it; V(info) reports.
+        pool; V(inactive) deactivates it and keeps its data; V(absent) removes it.
+      - To only read a pool, use P(devmapper.storage.dm_thinpool_info#module).
     type: str
-    choices: [present, absent, active, inactive, info]
+    choices: [present, absent, active, inactive]
     default: present
   vg:
     description: Volume group of an LVM pool. Required with O(backend=lvm).
@@ -112,6 +113,7 @@ options:
     type: bool
     default: false
 seealso:
+  - module: devmapper.storage.dm_thinpool_info
   - module: devmapper.storage.loop_pool
 """
 
@@ -139,13 +141,6 @@ EXAMPLES = r"""
     name: docker-thinpool
     data_device: "{{ loops.data.loop_device }}"
     metadata_device: "{{ loops.metadata.loop_device }}"
-
-- name: Usage report
-  devmapper.storage.dm_thinpool:
-    vg: docker
-    name: thinpool
-    state: info
-  register: pool
 """
 
 RETURN = r"""
@@ -255,7 +250,7 @@ def main():
             backend=dict(type="str", default="lvm", choices=["lvm", "dm"]),
             name=dict(type="str"),
             state=dict(type="str", default="present",
-                       choices=["present", "absent", "active", "inactive", "info"]),
+                       choices=["present", "absent", "active", "inactive"]),
             vg=dict(type="str"),
             data_size=dict(type="str"),
             metadata_size=dict(type="str"),

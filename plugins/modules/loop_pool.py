@@ -49,9 +49,10 @@ options:
   state:
     description:
       - V(present) makes the files and attaches them; V(absent) detaches them (and removes the files
-        with O(remove_files=true)); V(info) only reports.
+        with O(remove_files=true)).
+      - To only read the files, use P(devmapper.storage.loop_pool_info#module).
     type: str
-    choices: [present, absent, info]
+    choices: [present, absent]
     default: present
   remove_files:
     description:
@@ -83,6 +84,7 @@ notes:
   - Loop devices do not survive a reboot. The P(devmapper.storage.dm_thinpool#module) module with
     O(devmapper.storage.dm_thinpool#module:state=active) re-attaches them through this module's logic.
 seealso:
+  - module: devmapper.storage.loop_pool_info
   - module: devmapper.storage.dm_thinpool
 """
 
@@ -170,7 +172,7 @@ from ansible_collections.devmapper.storage.plugins.module_utils.loop_files impor
     ROLES, LoopFileIO, plan_pool_files, predict_pool_files, read_pool_files, read_room,
     validate_params)
 from ansible_collections.devmapper.storage.plugins.module_utils.runners import (
-    OPTION_NAMES_ARGS, converge, exit_module, named, no_actions, outcome)
+    OPTION_NAMES_ARGS, converge, exit_module, named, outcome)
 
 
 def run_module(module):
@@ -180,8 +182,6 @@ def run_module(module):
         params["free_space_action"] != "ignore" else None
     plan = functools.partial(plan_pool_files, io, params, room=room,
                              warn=lambda text: module.warn(named(module, text)))
-    if params["state"] == "info":
-        plan = no_actions
     done = converge(module, functools.partial(read_pool_files, io, params), plan,
                     predict=functools.partial(predict_pool_files, params))
     result = outcome(done.actions, data=done.after["data"].to_dict(),
@@ -200,7 +200,7 @@ def main():
             metadata_file=dict(type="path", required=True),
             data_size=dict(type="str"),
             metadata_size=dict(type="str"),
-            state=dict(type="str", default="present", choices=["present", "absent", "info"]),
+            state=dict(type="str", default="present", choices=["present", "absent"]),
             remove_files=dict(type="bool", default=False),
             force=dict(type="bool", default=False),
             free_space_action=dict(type="str", default="warn",

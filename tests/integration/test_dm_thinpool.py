@@ -136,7 +136,7 @@ def test_loop_pool_grows_online_under_a_mounted_thin_device_and_comes_back(fresh
     # the same after it, and the thin devices are not counted (before the fix it took a metadata
     # snapshot to count them)
     status = g.out("dmsetup status lp-pool")
-    info = g.module(POOL, {"backend": "dm", "name": "lp-pool", "state": "info"})
+    info = g.module(POOL + "_info", {"backend": "dm", "name": "lp-pool"})
     assert info["changed"] is False and info["pool"]["thin_device_count"] is None
     assert info["pool"]["thin_device_count_why"].startswith("not counted")
     assert g.out("dmsetup status lp-pool") == status

@@ -136,8 +136,7 @@ def test_info_reports_without_changing(guest, workdir):
     args = {"data_file": workdir + "/data", "metadata_file": workdir + "/meta",
             "data_size": "64M", "metadata_size": "8M"}
     made = guest.module("devmapper.storage.loop_pool", args)
-    info = guest.module("devmapper.storage.loop_pool",
-                        {"data_file": args["data_file"], "metadata_file": args["metadata_file"],
-                         "state": "info"})
+    info = guest.module("devmapper.storage.loop_pool_info",
+                        {"data_file": args["data_file"], "metadata_file": args["metadata_file"]})
     assert info["changed"] is False and info["actions"] == []
     assert info["data"] == made["data"] and info["metadata"] == made["metadata"]

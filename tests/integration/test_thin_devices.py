@@ -112,5 +112,12 @@ def test_base_device_and_snapshots(fresh_disks, fs_type):
     g.sh("umount /mnt/b")
     refused(g, BASE, {"pool": "tp", "name": "tp-base", "state": "absent"}, "set force=true")
     four_ways(g, BASE, {"pool": "tp", "name": "tp-base", "state": "absent", "force": True})
-    info = g.module(SNAP, {"pool": "tp", "state": "info"})
+    # the info module: by default no message to the pool (its status is the same after it), the
+    # thin ids only with read_metadata
+    status = g.out("dmsetup status tp")
+    info = g.module(SNAP + "_info", {"pool": "tp"})
+    assert info["changed"] is False and info["thin_ids"] is None
+    assert info["thin_ids_why"].startswith("not listed") and info["active_devices"] == {}
+    assert g.out("dmsetup status tp") == status
+    info = g.module(SNAP + "_info", {"pool": "tp", "read_metadata": True})
     assert info["thin_ids"] == [] and info["active_devices"] == {}

@@ -41,3 +41,12 @@ def test_a_module_states_lesser_support_over_the_fragment(docs):
     assert docs["dm_thinpool"]["attributes"]["diff_mode"]["support"] == "partial"
     assert docs["docker_engine_info"]["attributes"]["diff_mode"]["support"] == "none"
     assert docs["loop_pool"]["attributes"]["diff_mode"]["support"] == "full"
+
+
+@pytest.mark.parametrize("module", ["dm_thinpool", "loop_pool", "dm_snapshot"])
+def test_read_only_queries_are_info_modules(docs, module):
+    # issue 16: the state=info of each module moved to MODULE_info, which changes nothing
+    assert "info" not in docs[module]["options"]["state"]["choices"]
+    info = docs[module + "_info"]
+    assert "state" not in info["options"] and "lock_timeout" not in info["options"]
+    assert info["attributes"]["diff_mode"]["support"] == "none"

@@ -5,7 +5,8 @@ or when the caller names none."""
 
 import pytest
 
-from ansible_collections.devmapper.storage.plugins.module_utils.thin_devices import ThinDeviceIO
+from ansible_collections.devmapper.storage.plugins.module_utils.thin_devices import (
+    ThinDeviceIO, thin_devices_report)
 from captured import output, outputs
 from fake_host import CapturedModule
 
@@ -15,12 +16,12 @@ NO_OUTPUT = {"rc": 0, "stdout": "", "stderr": ""}
 METADATA_READS = [NO_OUTPUT, output("loop_pool_thins", "thin_ls --metadata-snap"), NO_OUTPUT]
 
 
-def read(asked_ids, metadata):
+def read(asked_ids, metadata, **kwargs):
     answers = [output("loop_pool_thins", c) for c in POOL_READS]
     answers[2] = outputs("loop_pool_thins", POOL_READS[2])[1]
     assert answers[2]["stdout"].split()[6] == "-", "a metadata snapshot is held"
     module = CapturedModule(*(answers + metadata))
-    pool = ThinDeviceIO(module).read_pool("fx-pool", asked_ids)
+    pool = ThinDeviceIO(module).read_pool("fx-pool", asked_ids, **kwargs)
     assert not module.answers, "commands left unasked: %s" % module.answers
     return pool, [" ".join(argv[1:]) for argv in module.calls]
 
@@ -41,3 +42,13 @@ def test_an_inactive_or_unnamed_id_reads_the_metadata_through_a_snapshot(asked):
                             "--metadata-snap -o DEV /dev/block/7:1",
                             "message fx-pool 0 release_metadata_snap"]
     assert pool["thin_ids"] == [0, 1]
+
+
+def test_dm_snapshot_info_sends_the_pool_no_message_unless_asked():
+    pool, commands = read(None, [], read_metadata=False)
+    assert not [c for c in commands if c.startswith("message")]
+    report = thin_devices_report(pool)
+    assert report["thin_ids"] is None and report["thin_ids_why"].startswith("not listed")
+    assert sorted(report["active_devices"]) == ["fx-base", "fx-snap"]
+    pool, commands = read(None, METADATA_READS, read_metadata=True)
+    assert thin_devices_report(pool) == {"thin_ids": [0, 1], "active_devices": pool["active"]}
