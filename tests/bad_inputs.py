@@ -186,12 +186,17 @@ _SPECS = {}
 
 def argument_spec(module):
     """The argument spec a module's main() gives AnsibleModule (main() stops there)."""
+    return module_arguments(module)["argument_spec"]
+
+
+def module_arguments(module):
+    """Everything a module's main() gives AnsibleModule: argument_spec, required_if, ..."""
     if module not in _SPECS:
-        _SPECS[module] = _captured_spec(module)
+        _SPECS[module] = _captured_arguments(module)
     return _SPECS[module]
 
 
-def _captured_spec(module):
+def _captured_arguments(module):
     mod = importlib.import_module(MODULE_PACKAGE + module)
     seen = {}
 
@@ -206,7 +211,7 @@ def _captured_spec(module):
         pass
     finally:
         mod.AnsibleModule = real
-    return seen["argument_spec"]
+    return seen
 
 
 def module_names():

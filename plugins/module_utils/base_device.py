@@ -40,8 +40,6 @@ def requested_sectors(params):
     validate_thin_id(params["device_id"], "device_id")
     sectors = 0
     if params["state"] == "present":
-        if not params["size"]:
-            raise ModuleError("size is required with state=present")
         sectors = to_sectors(parse_size(params["size"], "size"), "size")
     return sectors
 

@@ -93,8 +93,6 @@ def validate_snapshot_params(params):
     for option in ("snapshot_id", "origin_id"):
         if params[option] is not None:
             validate_thin_id(params[option], option)
-    if params["snapshot_id"] is None:
-        raise ModuleError("snapshot_id is required with state=%s" % params["state"])
     if params["snapshot_id"] is not None and params["snapshot_id"] == params["origin_id"]:
         raise ModuleError("snapshot_id and origin_id must differ")
     return params

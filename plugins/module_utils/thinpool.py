@@ -97,15 +97,18 @@ class ThinPoolIO(object):
                 "table": table, "thin_check_installed": thin_check}
 
 
+# What each backend needs (the modules' required_if): an LVM pool's VG, a raw pool's dm name
+BACKEND_REQUIRES = [("backend", "lvm", ["vg"]), ("backend", "dm", ["name"])]
+
+
 def validate_params(params):
-    """The options that go together by backend, checked before anything is read; fills in the
-    derived ``name`` (LVM) and ``block_sectors`` (dm)."""
+    """The options that go together by backend, checked before anything is read (beyond
+    BACKEND_REQUIRES, which AnsibleModule checks); fills in the derived ``name`` (LVM) and
+    ``block_sectors`` (dm)."""
     name_kind = "lv_name" if params["backend"] == "lvm" else "dm_name"
     check_inputs(dict(params, chunk_size=params["chunk_size"] or human(DEFAULT_CHUNK)),
                  (("name", name_kind),) + POOL_INPUTS)
     if params["backend"] == "lvm":
-        if not params["vg"]:
-            raise ModuleError("vg is required with backend=lvm")
         params["name"] = params["name"] or "thinpool"
         for option in ("data_device", "metadata_device"):
             if params[option]:
@@ -113,8 +116,6 @@ def validate_params(params):
     elif params["metadata_lv"]:
         raise ModuleError("metadata_lv is for backend=lvm")
     else:
-        if not params["name"]:
-            raise ModuleError("name is required with backend=dm (the /dev/mapper name)")
         if params["state"] in ("present", "active"):
             for option in ("data_device", "metadata_device"):
                 if not params[option]:

@@ -150,6 +150,7 @@ def main():
             state=dict(type="str", default="present", choices=["present", "absent"]),
             force=dict(type="bool", default=False),
         ),
+        required_if=[("state", "present", ["size"])],
         supports_check_mode=True,
     )
     exit_module(module, run_module)

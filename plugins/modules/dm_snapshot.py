@@ -36,6 +36,7 @@ options:
   snapshot_id:
     description: Thin id of the snapshot (0 to 16777215).
     type: int
+    required: true
   origin_id:
     description: Thin id to snapshot. Required to create a snapshot.
     type: int
@@ -129,7 +130,7 @@ def main():
         argument_spec=dict(
             LOCK_ARGS,
             pool=dict(type="str", required=True),
-            snapshot_id=dict(type="int"),
+            snapshot_id=dict(type="int", required=True),
             origin_id=dict(type="int"),
             name=dict(type="str"),
             size=dict(type="str"),

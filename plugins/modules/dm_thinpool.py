@@ -230,7 +230,7 @@ from ansible_collections.devmapper.storage.plugins.module_utils.host.lock import
 from ansible_collections.devmapper.storage.plugins.module_utils.runners import (
     OPTION_NAMES_ARGS, converge, exit_module, outcome)
 from ansible_collections.devmapper.storage.plugins.module_utils.thinpool import (
-    ThinPoolIO, pool_handlers, validate_params)
+    BACKEND_REQUIRES, ThinPoolIO, pool_handlers, validate_params)
 
 
 def run_module(module):
@@ -265,6 +265,7 @@ def main():
             error_if_no_space=dict(type="bool", default=False),
             force=dict(type="bool", default=False),
         ),
+        required_if=BACKEND_REQUIRES,
         supports_check_mode=True,
     )
     exit_module(module, run_module)

@@ -102,7 +102,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.devmapper.storage.plugins.module_utils.runners import (
     exit_module, outcome)
 from ansible_collections.devmapper.storage.plugins.module_utils.thinpool import (
-    ThinPoolIO, read_only_pool)
+    BACKEND_REQUIRES, ThinPoolIO, read_only_pool)
 
 
 def run_module(module):
@@ -116,6 +116,7 @@ def main():
             name=dict(type="str"),
             vg=dict(type="str"),
         ),
+        required_if=BACKEND_REQUIRES,
         supports_check_mode=True,
     )
     exit_module(module, run_module)

@@ -772,8 +772,6 @@ def run_module(module):
     elif step == "begin":
         result = step_begin(io, state)
     elif step == "record":
-        if not params["name"]:
-            raise ModuleError("name: give the step to record (switch or start)")
         result = run_step(io, state, params["name"])
     elif step == "unhold":
         io.did("unmask %s" % ", ".join(DOCKER_UNITS))
@@ -819,6 +817,7 @@ def main():
             error=dict(type="str"),
             fault_point=dict(type="str", default=""),
         ),
+        required_if=[("step", "record", ["name"])],
         supports_check_mode=True,
     )
     exit_module(module, run_module)
