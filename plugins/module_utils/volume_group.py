@@ -129,11 +129,11 @@ def plan_volume_group(io, params, current, probes):
                               % (path, "; ".join("%s held by %s" % (part, ", ".join(h))
                                                  for part, h in sorted(held.items()))))
         # (an orphan PV that pvs lists has owner "": it joins the VG as it is)
-        members = [NEVER_WIPED[s] for s in probe["signatures"] if s in NEVER_WIPED]
-        if members and owner is None:
+        never_wiped = [NEVER_WIPED[s] for s in probe["signatures"] if s in NEVER_WIPED]
+        if never_wiped and owner is None:
             raise ModuleError("devices: %s is %s. force does not override this: wipe it by hand "
                               "(wipefs --all %s) once you know it is not in use"
-                              % (path, members[0], path))
+                              % (path, never_wiped[0], path))
         if owner is None:       # not a PV yet
             if probe["signatures"]:
                 if not params["force"]:

@@ -175,3 +175,12 @@ def test_a_disk_whose_partitions_are_held_is_refused_even_with_force():
     with pytest.raises(ModuleError, match=r"devices: partitions of /dev/ubdd are in use "
                                           r"\(ubdd1 held by dm-3\)"):
         vgm.plan_volume_group(IO, vg_params(["/dev/ubdd"], True), current("blank"), probes)
+
+
+def test_pvs_left_out_are_still_reported_when_a_new_disk_joins():
+    # the never-wiped check once reused the name of the VG's member list: adding a disk emptied
+    # it, and the warning about PVs left out of devices was lost (failed before the fix)
+    cmds, added, left_out = plan("vg_two_pvs", ["/dev/ubdb", "/dev/ubdd"],
+                                 {"/dev/ubdb": probe("/dev/ubdb"), "/dev/ubdd": probe("/dev/ubdd")})
+    assert cmds == ["/sbin/pvcreate --yes /dev/ubdd", "/sbin/vgextend docker /dev/ubdd"]
+    assert added == ["/dev/ubdd"] and left_out == ["/dev/ubdc"]
