@@ -252,6 +252,15 @@ def lvm_pool_info(current, params):
         "thin_device_count": len(current["thin_lvs"]),
         "thin_volumes": sorted(lv["lv_name"] for lv in current["thin_lvs"]),
     })
+    used = pool_in_use(pool)
+    if not current["thin_lvs"] and used:
+        # Docker's devicemapper driver makes its thin devices with pool messages, not as LVs:
+        # lvs lists none of them, and 0 would say the pool is empty
+        base["thin_device_count"] = None
+        base["thin_device_count_why"] = (
+            "not counted: the pool has %s but no thin volumes LVM knows, so its thin devices "
+            "were made by another program (Docker's devicemapper driver); listing them takes a "
+            "metadata snapshot, which a read-only run does not take" % used)
     if current.get("status") is not None:
         table = current["table"]
         base.update(current["status"].to_dict())

@@ -88,10 +88,13 @@ pool:
       description: The pool is full.
       type: bool
     thin_device_count:
-      description: Thin devices in an LVM pool (its thin volumes); null for a raw pool.
+      description:
+        - Thin devices in an LVM pool (its thin volumes). Null when not counted, with
+          RV(pool.thin_device_count_why), for a raw pool and for an LVM pool in use without thin
+          volumes (Docker's devicemapper driver makes its devices with pool messages, not as LVs).
       type: int
     thin_device_count_why:
-      description: Why a raw pool's thin devices were not counted.
+      description: Why the pool's thin devices were not counted.
       type: str
   sample: {"exists": true, "active": true, "device": "/dev/mapper/docker-thinpool",
            "transaction_id": 2, "data_used_percent": 0.75, "metadata_used_percent": 10.2}

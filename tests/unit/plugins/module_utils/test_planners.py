@@ -287,6 +287,17 @@ def test_an_lvm_pool_used_by_something_other_than_lvm_needs_force_to_go():
         ["/sbin/lvremove", "--yes", "docker/thinpool"]]
 
 
+def test_an_lvm_pool_with_docker_devices_is_not_reported_empty():
+    """The same pool as the info module reports it: with thin LVs they are counted; without, a
+    used pool's count is unknown (null, and why), not 0 (before the fix it said 0)."""
+    with_lvs = lp.lvm_pool_info(lvm_current(), params())
+    assert with_lvs["thin_device_count"] == len(lvm_current()["thin_lvs"]) > 0
+    info = lp.lvm_pool_info(dict(lvm_current(), thin_lvs=[]), params())
+    assert info["thin_device_count"] is None
+    assert "no thin volumes LVM knows" in info["thin_device_count_why"]
+    assert "transaction id 2" in info["thin_device_count_why"]
+
+
 def test_a_failed_convert_removes_the_lvs_the_plan_made():
     """lvcreate data, lvcreate metadata, lvconvert: when the convert fails, apply_plan removes
     both LVs (newest first) before it reports the error; before the fix they stayed and the
