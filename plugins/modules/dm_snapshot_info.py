@@ -20,13 +20,11 @@ description:
     transaction id stay as they are. O(read_metadata=true) asks for that, and check mode never
     takes one.
 extends_documentation_fragment:
+  - devmapper.storage.read_only
   - devmapper.storage.common
 attributes:
   check_mode:
     description: Runs the same in check mode, without the metadata snapshot of O(read_metadata).
-  diff_mode:
-    support: none
-    description: It changes nothing.
 options:
   pool:
     description: Device-mapper name of the thin pool (C(docker-thinpool); for an LVM pool C(VG-LV-tpool)).

@@ -21,13 +21,8 @@ description:
     from C(lvs).
   - A pool that does not exist is reported with RV(pool.exists=false), not as a failure.
 extends_documentation_fragment:
+  - devmapper.storage.read_only
   - devmapper.storage.common
-attributes:
-  check_mode:
-    description: Runs the same in check mode; it only reads.
-  diff_mode:
-    support: none
-    description: It changes nothing.
 options:
   backend:
     description: V(lvm) for an LVM thin pool, V(dm) for a raw device-mapper thin pool.

@@ -20,13 +20,8 @@ description:
     saying what it reported last. The roles wait so after restarting Docker.
   - Changes nothing.
 extends_documentation_fragment:
+  - devmapper.storage.read_only
   - devmapper.storage.common
-attributes:
-  check_mode:
-    description: Runs the same in check mode; it only reads.
-  diff_mode:
-    support: none
-    description: It changes nothing.
 options:
   service:
     description: Docker's systemd unit.

@@ -17,13 +17,8 @@ description:
     on disk, the loop device it is attached to and the device-mapper devices holding that open.
   - Changes nothing; files that do not exist are reported with RV(data.exists=false).
 extends_documentation_fragment:
+  - devmapper.storage.read_only
   - devmapper.storage.common
-attributes:
-  check_mode:
-    description: Runs the same in check mode; it only reads.
-  diff_mode:
-    support: none
-    description: It changes nothing.
 options:
   data_file:
     description: Path of the sparse data file.

@@ -4,6 +4,8 @@ anything (the host snapshot of tests/host_snapshot.py is the same before and aft
 reports a change, and the message says what is wrong and what to run instead) or adopts the
 host without loss."""
 
+import json
+
 import pytest
 
 from conftest import GUEST_VARS, run_playbook, task_results
@@ -12,7 +14,8 @@ from host_snapshot import snapshot
 # Docker left to make its own loop-lvm pool (the driver's default mode), first with the driver
 # given as a flag in an ExecStart drop-in, as some admins do, then in daemon.json alone, as
 # Docker's devicemapper page starts. Test hosts have no container networking (iptables, bridge).
-DROPIN = "/etc/systemd/system/docker.service.d/override.conf"
+DROPIN_DIR = "/etc/systemd/system/docker.service.d"
+DROPIN = DROPIN_DIR + "/override.conf"
 FLAG_IN_DROPIN = (
     "systemctl stop docker.service docker.socket; rm -rf /var/lib/docker "
     "&& mkdir -p /etc/docker /etc/systemd/system/docker.service.d "
@@ -20,11 +23,28 @@ FLAG_IN_DROPIN = (
     "&& printf '%%s\\n' '[Service]' 'ExecStart=' "
     "'ExecStart=/usr/sbin/dockerd -H fd:// -s devicemapper' > %s "
     "&& systemctl daemon-reload && systemctl start docker.service" % DROPIN)
+# Debian's docker.service runs dockerd with $DOCKER_OPTS from /etc/default/docker
+DEFAULTS = "/etc/default/docker"
+DROPIN_TO_DEFAULTS = (
+    "rm %s && printf '%%s\\n' 'DOCKER_OPTS=\"--storage-driver=devicemapper\"' >> %s "
+    "&& systemctl daemon-reload && systemctl restart docker.service" % (DROPIN, DEFAULTS))
 FLAG_TO_DAEMON_JSON = (
-    "rm %s && systemctl daemon-reload && printf '%%s\\n' '{\"storage-driver\": \"devicemapper\", "
+    "sed -i '/^DOCKER_OPTS=\"--storage-driver=devicemapper\"$/d' %s "
+    "&& printf '%%s\\n' '{\"storage-driver\": \"devicemapper\", "
     "\"iptables\": false, \"bridge\": \"none\"}' > /etc/docker/daemon.json "
-    "&& systemctl restart docker.service" % DROPIN)
+    "&& systemctl restart docker.service" % DEFAULTS)
 IMAGES = "docker images --no-trunc --format '{{.Repository}}:{{.Tag}} {{.ID}}' | sort"
+
+
+def with_workload(lab, guest):
+    """The migration tests' workload (two images, a volume, a stopped container) made in the
+    guest's running Docker; returns the pool Docker runs on."""
+    rc, report = run_playbook(lab.inventory_path, "molecule/shared/migration_workload.yml",
+                              limit=guest.name)
+    assert rc == 0, [r.get("msg") for dummy, r in task_results(report, guest.name)
+                     if r.get("failed")]
+    return guest.out("docker info --format '{{range .DriverStatus}}{{if eq (index . 0) "
+                     "\"Pool Name\"}}{{index . 1}}{{end}}{{end}}'").strip()
 
 
 def site(lab, guest, group="loop_lvm"):
@@ -58,11 +78,7 @@ def test_docker_on_its_own_loop_lvm_pool_with_images_is_refused_before_anything_
         lab, fresh_guest):
     g = fresh_guest
     g.sh(FLAG_IN_DROPIN)
-    rc, report = run_playbook(lab.inventory_path, "molecule/shared/migration_workload.yml",
-                              limit=g.name)
-    assert rc == 0, [r.get("msg") for dummy, r in task_results(report, g.name) if r.get("failed")]
-    pool = g.out("docker info --format '{{range .DriverStatus}}{{if eq (index . 0) "
-                 "\"Pool Name\"}}{{index . 1}}{{end}}{{end}}'").strip()
+    pool = with_workload(lab, g)
     assert pool.startswith("docker-") and pool.endswith("-pool") and pool != "docker-thinpool"
     images = g.out(IMAGES)
     assert len(images.splitlines()) == 3        # two images, one of them with two tags
@@ -76,6 +92,18 @@ def test_docker_on_its_own_loop_lvm_pool_with_images_is_refused_before_anything_
     refusal = [m for m in msgs if "dockerd is given storage options as flags" in m]
     assert refusal and ("-s devicemapper (in %s)" % DROPIN) in refusal[0], msgs
     assert "Nothing was changed" in refusal[0] and DROPIN in refusal[0].split("Nothing")[1]
+    assert snapshot(g) == before
+
+    # the driver in DOCKER_OPTS of /etc/default/docker, which Debian's unit expands
+    g.sh(DROPIN_TO_DEFAULTS)
+    assert g.out(IMAGES) == images
+    before = snapshot(g)
+    rc, msgs, changed = site(lab, g)
+    assert rc != 0 and changed == [], (msgs, changed)
+    refusal = [m for m in msgs if "dockerd is given storage options as flags" in m]
+    assert refusal and ("--storage-driver=devicemapper (DOCKER_OPTS in %s)" % DEFAULTS) \
+        in refusal[0], msgs
+    assert DEFAULTS in refusal[0].split("Nothing")[1]
     assert snapshot(g) == before
 
     # the same pool named in daemon.json alone
@@ -106,6 +134,20 @@ def test_docker_on_its_own_loop_lvm_pool_with_images_is_refused_before_anything_
     assert snapshot(g) == before
     assert g.out("systemctl is-active docker.service || true").strip() != "active"
 
+    # Docker failed (here its start is made to fail): read from its root the same way
+    g.sh("mkdir -p %s && printf '%%s\\n' '[Service]' 'ExecStartPre=/bin/false' 'Restart=no' "
+         "> %s/fail.conf "
+         "&& systemctl daemon-reload && ! systemctl start docker.service" % (DROPIN_DIR, DROPIN_DIR))
+    assert g.out("systemctl is-failed docker.service || true").strip() == "failed"
+    before = snapshot(g)
+    rc, msgs, changed = site(lab, g)
+    assert rc != 0 and changed == [], (msgs, changed)
+    refusal = [m for m in msgs if "Docker is not running; its devicemapper metadata" in m]
+    assert refusal and "belongs to Docker's own loop-lvm pool" in refusal[0], msgs
+    assert snapshot(g) == before
+    g.sh("rm %s/fail.conf && systemctl daemon-reload && systemctl reset-failed docker.service"
+         % DROPIN_DIR)
+
     # another driver's image in a stopped Docker's root
     g.sh("printf '%s\\n' '{\"storage-driver\": \"overlay2\", \"iptables\": false, "
          "\"bridge\": \"none\"}' > /etc/docker/daemon.json && systemctl start docker.service")
@@ -118,3 +160,77 @@ def test_docker_on_its_own_loop_lvm_pool_with_images_is_refused_before_anything_
                "the overlay2 driver" in m]
     assert refusal and "switching it to devicemapper would hide them all" in refusal[0], msgs
     assert snapshot(g) == before
+
+
+# Docker's devicemapper page, direct-lvm by hand: VG docker, LV thinpool with 95 % data and 1 %
+# metadata, 512K chunks and zeroing off, the autoextend profile and monitoring, then daemon.json
+# pointing Docker at the pool (the page's own storage-opts).
+RUNBOOK = r"""set -e
+systemctl stop docker.service docker.socket; rm -rf /var/lib/docker
+udevadm settle
+pvcreate -q /dev/ubdb && vgcreate -q docker /dev/ubdb
+lvcreate -q --wipesignatures y -n thinpool docker -l 95%VG
+lvcreate -q --wipesignatures y -n thinpoolmeta docker -l 1%VG
+lvconvert -q -y --zero n -c 512K --thinpool docker/thinpool --poolmetadata docker/thinpoolmeta
+printf '%s\n' 'activation {' '  thin_pool_autoextend_threshold=80' \
+  '  thin_pool_autoextend_percent=20' '}' > /etc/lvm/profile/docker-thinpool.profile
+lvchange -q --metadataprofile docker-thinpool docker/thinpool
+lvchange -q --monitor y docker/thinpool
+mkdir -p /etc/docker
+cat > /etc/docker/daemon.json <<'JSON'
+{
+    "storage-driver": "devicemapper",
+    "storage-opts": [
+    "dm.thinpooldev=/dev/mapper/docker-thinpool",
+    "dm.use_deferred_removal=true",
+    "dm.use_deferred_deletion=true"
+    ],
+    "iptables": false,
+    "bridge": "none"
+}
+JSON
+systemctl start docker.service
+"""
+
+
+@pytest.mark.disks("2G")
+def test_a_direct_lvm_host_built_by_hand_from_the_runbook_is_adopted_with_its_images(
+        lab, fresh_guest):
+    g = fresh_guest
+    g.sh(RUNBOOK)
+    assert with_workload(lab, g) == "docker-thinpool"
+    images = g.out(IMAGES)
+    lvs = "lvs --noheadings -o lv_name,lv_size,lv_metadata_size,chunk_size docker/thinpool"
+    made = g.out(lvs)
+
+    # first run: the pool is the runbook's, kept as it is (no resize, no new LV); what the
+    # collection adds (the boot unit, daemon.json merged) may change
+    rc, msgs, changed = site(lab, g, group="direct_lvm")
+    assert rc == 0, msgs
+    assert g.out(lvs) == made
+    assert g.out(IMAGES) == images
+    assert g.out("docker run --rm --network none app:1 cat /etc/app-release").strip() == "app-v1"
+    settings = json.loads(g.out("cat /etc/docker/daemon.json"))
+    assert settings["iptables"] is False and settings["bridge"] == "none"   # merged, kept
+    assert "dm.thinpooldev=/dev/mapper/docker-thinpool" in settings["storage-opts"]
+
+    # second run: adopted, nothing to change
+    rc, msgs, changed = site(lab, g, group="direct_lvm")
+    assert rc == 0 and changed == [], (msgs, changed)
+    assert g.out(IMAGES) == images and g.out(lvs) == made
+
+    # Docker's thin devices are no LVs: the info module does not call the pool empty, and
+    # removing the pool without force is refused, the host as it was (before issue 14 lvremove
+    # ran, changed=true)
+    info = g.module("devmapper.storage.dm_thinpool_info", {"vg": "docker", "name": "thinpool"})
+    assert info["pool"]["thin_device_count"] is None, info["pool"]
+    assert "no thin volumes LVM knows" in info["pool"]["thin_device_count_why"]
+    g.sh("systemctl stop docker.service")
+    before = snapshot(g)
+    refused = g.module("devmapper.storage.dm_thinpool",
+                       {"vg": "docker", "name": "thinpool", "state": "absent"}, check=False)
+    assert refused.get("failed") and refused["changed"] is False, refused
+    assert "though it holds no thin volumes LVM knows" in refused["msg"], refused["msg"]
+    assert snapshot(g) == before
+    g.sh("systemctl start docker.service")
+    assert g.out(IMAGES) == images

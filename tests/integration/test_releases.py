@@ -11,6 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from conftest import GUEST_VARS, GuestHandle, assert_release, run_playbook, task_results
+from host_snapshot import snapshot
 
 ROLES = "tests/integration/playbooks/storage_roles.yml"
 # (trixie's image has dockerd without the docker client)
@@ -90,16 +91,12 @@ def test_bullseye_converges_with_docker_on_the_pools_and_stays_converged(lab, re
 @pytest.mark.parametrize("release", ["trixie"], indirect=True)
 def test_trixie_pools_converge_and_site_yml_refuses_a_docker_without_devicemapper(
         lab, release_pair):
-    no_docker = dict(GUEST_VARS, loop_lvm_configure_docker=False,
-                     direct_lvm_configure_docker=False)
-    converge_twice(lab, release_pair, no_docker)
-    assert_pools(release_pair)
-
-    # The Docker-26 test: site.yml would point dockerd at a driver it does not have (before issue
-    # 14 the restart failed and Docker stayed down). Both hosts refuse in docker_daemon's
-    # preflight, before daemon.json is touched, and say what to do instead.
+    # The Docker-26 test, on hosts as they come: site.yml would point dockerd at a driver it
+    # does not have (before issue 14 the restart failed and Docker stayed down). Both hosts
+    # refuse in the storage roles' preflight (docker_daemon's), before a pool or daemon.json is
+    # made: the host snapshot is the same after the run, and the message says what to do instead.
     loop, lvm = release_pair["loop"], release_pair["lvm"]
-    before = dict((g.name, g.out(DOCKER_STATE)) for g in release_pair.values())
+    before = dict((g.name, (snapshot(g), g.out(DOCKER_STATE))) for g in release_pair.values())
     rc, report = run_playbook(lab.inventory_path, "playbooks/site.yml",
                               limit="%s,%s" % (loop.name, lvm.name), extra_vars=GUEST_VARS)
     assert rc != 0
@@ -112,4 +109,11 @@ def test_trixie_pools_converge_and_site_yml_refuses_a_docker_without_devicemappe
         assert "Docker 26." in msg and "has no devicemapper storage driver" in msg, msg
         assert "storage_migration_target=overlay2" in msg and "Nothing was changed" in msg, msg
     assert changes(report, release_pair) == dict((g.name, []) for g in release_pair.values())
-    assert dict((g.name, g.out(DOCKER_STATE)) for g in release_pair.values()) == before
+    assert dict((g.name, (snapshot(g), g.out(DOCKER_STATE)))
+                for g in release_pair.values()) == before
+
+    # the pools alone converge, and stay converged
+    no_docker = dict(GUEST_VARS, loop_lvm_configure_docker=False,
+                     direct_lvm_configure_docker=False)
+    converge_twice(lab, release_pair, no_docker)
+    assert_pools(release_pair)

@@ -22,19 +22,21 @@ CASES = [
 
 def errors(module, args):
     kwargs = b.module_arguments(module)
+    constraints = ("required_if", "mutually_exclusive", "required_together", "required_one_of",
+                   "required_by")
     validator = ArgumentSpecValidator(
-        kwargs["argument_spec"],
-        **dict((k, kwargs[k]) for k in ("required_if", "mutually_exclusive", "required_together",
-                                         "required_one_of", "required_by") if k in kwargs))
+        kwargs["argument_spec"], **dict((k, kwargs[k]) for k in constraints if k in kwargs))
     return [str(e) for e in validator.validate(args).errors]
 
 
-@pytest.mark.parametrize("module,args,missing", CASES, ids=lambda v: v if isinstance(v, str) else "")
+@pytest.mark.parametrize("module,args,missing", CASES,
+                         ids=lambda v: v if isinstance(v, str) else "")
 def test_a_missing_option_is_refused_by_the_argument_spec(module, args, missing):
     found = errors(module, args)
     assert found and missing in found[0], found
-    with_it = dict(args, **{missing: {"snapshot_id": 1, "name": "switch" if module.startswith(
-        "docker") else "x", "vg": "docker", "size": "1G"}[missing]})
+    value = {"snapshot_id": 1, "vg": "docker", "size": "1G",
+             "name": "switch" if module.startswith("docker") else "x"}[missing]
+    with_it = dict(args, **{missing: value})
     assert errors(module, with_it) == []
 
 
