@@ -19,6 +19,7 @@ import struct
 from ansible_collections.devmapper.storage.plugins.module_utils.dm_parsers import (
     parse_thin_pool_table,
 )
+from ansible_collections.devmapper.storage.plugins.module_utils.host.blkid import AMBIVALENT_TYPE
 from ansible_collections.devmapper.storage.plugins.module_utils.host.dm import metadata_path
 from ansible_collections.devmapper.storage.plugins.module_utils.runners import (
     Action,
@@ -65,6 +66,11 @@ def describe_device(path, role):
     if not os.path.exists(path):
         raise ModuleError("%s: %s does not exist" % (role, path))
     return {"path": path, "devno": device_numbers(path), "size": device_size(path)}
+
+
+def _carried(signature):
+    """blkid's signature as the refusals say it."""
+    return signature if signature == AMBIVALENT_TYPE else "a %s signature" % signature
 
 
 def blkid_signature(io, path):
@@ -122,6 +128,12 @@ def plan_dm_pool(io, params, current, devices):
                        params["skip_block_zeroing"], params["error_if_no_space"])
     if current is None:
         actions = []
+        if meta["kind"] == "empty" and meta["signature"] and not params["force"]:
+            # a first block of zeros is what the kernel formats, but blkid finds data further
+            # in (an ISO 9660 image at 32 KiB, several signatures): the device is not empty
+            raise ModuleError(
+                "metadata_device: %s carries %s; a new pool would overwrite it. Set force=true "
+                "to use it anyway" % (meta["path"], _carried(meta["signature"])))
         if meta["kind"] == "other":
             if not params["force"]:
                 raise ModuleError(
@@ -132,9 +144,9 @@ def plan_dm_pool(io, params, current, devices):
                                           "count=1", "oflag=direct", "conv=fsync"],
                                   "wipe the metadata device's first block (force=true)"))
         if meta["kind"] != "thin" and data["signature"] and not params["force"]:
-            raise ModuleError("data_device: %s carries a %s signature; a new pool would overwrite "
-                              "it. Set force=true to use it anyway"
-                              % (data["path"], data["signature"]))
+            raise ModuleError("data_device: %s carries %s; a new pool would overwrite it. Set "
+                              "force=true to use it anyway"
+                              % (data["path"], _carried(data["signature"])))
         if state == "active" and meta["kind"] != "thin":
             raise ModuleError("metadata_device: %s holds no thin-pool metadata; state=active only "
                               "brings back an existing pool (use state=present to create one)"

@@ -158,9 +158,16 @@ def test_raw_pool_refuses_devices_with_data(fresh_disks):
     refused(g, POOL, args, "metadata_device: /dev/ubdc holds data that is not thin-pool metadata")
     refused(g, POOL, dict(args, metadata_device="/dev/ubdb"), "must be different")
     refused(g, POOL, dict(args, data_device="/dev/nonesuch"), "data_device: /dev/nonesuch does")
-    refused(g, POOL, {"backend": "dm", "state": "present"}, "name is required")
+    # (the argument spec's required_if: AnsibleModule's wording)
+    refused(g, POOL, {"backend": "dm", "state": "present"}, "missing: name")
     refused(g, POOL, dict(args, block_size="96K"), "block_size")
-    g.sh("dd if=/dev/zero of=/dev/ubdc bs=4096 count=1 oflag=direct 2>/dev/null")
+    # zeros in the first 4 KiB, an ISO 9660 image's descriptor at 32 KiB: not an empty device
+    # (before the fix the new pool's metadata overwrote it without force)
+    g.sh("dd if=/dev/zero of=/dev/ubdc bs=64k count=1 oflag=direct 2>/dev/null && "
+         "printf '\\001CD001\\001' | dd of=/dev/ubdc bs=1 seek=32768 conv=notrunc status=none "
+         "&& blkid -p -o value -s TYPE /dev/ubdc | grep -qx iso9660")
+    refused(g, POOL, args, "metadata_device: /dev/ubdc carries a iso9660 signature")
+    g.sh("dd if=/dev/zero of=/dev/ubdc bs=64k count=1 oflag=direct 2>/dev/null")
     refused(g, POOL, args, "data_device: /dev/ubdb carries a ext4 signature")
     made = g.module(POOL, dict(args, force=True))
     assert made["changed"] and made["pool"]["exists"], made

@@ -6,6 +6,7 @@ import uuid
 import pytest
 
 from conftest import GUEST_VARS, GuestHandle, run_playbook, task_results
+from host_snapshot import snapshot
 
 SNAPSHOT = ("set +e; for d in /etc/docker /etc/systemd/system /etc/systemd/system/docker.service.d "
             "/etc/devmapper-storage/pools /etc/lvm/profile /var/lib/docker-loop /var/lib/docker; "
@@ -64,6 +65,25 @@ def test_refusals_change_nothing(lab, fleet):
     assert rc != 0 and any("/dev/ubdb" in m and "direct_lvm_force=true" in m for m in msgs), msgs
     assert lvm.out(SNAPSHOT) == before
 
+    # loop files larger than their filesystem can give them, refused when asked (by default a
+    # warning), naming the role's variables and saying how much is free
+    before = snapshot(loop)
+    rc, report = run_playbook(lab.inventory_path, "playbooks/site.yml", limit=loop.name,
+                              extra_vars=dict(GUEST_VARS, loop_lvm_data_size="1T",
+                                              loop_lvm_free_space_action="refuse",
+                                              loop_lvm_free_space_reserve="1G"))
+    rows = task_results(report, loop.name)
+    msgs = [r.get("msg", "") for dummy, r in rows if r.get("failed")]
+    refusal = [m for m in msgs if m.startswith("loop_lvm_free_space_action: the loop files")]
+    assert rc != 0 and refusal, msgs
+    assert "may grow to 1.0T" in refusal[0] and " free and " in refusal[0], refusal
+    assert "1G is to stay free (loop_lvm_free_space_reserve)" in refusal[0], refusal
+    # the only change before the refusal: preflight loads dm_thin_pool and loop (in no snapshot)
+    assert [name for name, r in rows if r.get("changed")] == [
+        "devmapper.storage.preflight : Load the kernel modules (check mode only proves they can "
+        "be loaded)"]
+    assert snapshot(loop) == before
+
     # a daemon.json that is not JSON is reported, not overwritten
     loop.sh("mkdir -p /etc/docker && printf '{\"log-level\": ' > /etc/docker/daemon.json")
     rc, report = run_playbook(lab.inventory_path, "playbooks/site.yml", limit=loop.name,
@@ -104,3 +124,17 @@ def test_refusals_change_nothing(lab, fleet):
     loop.sh("for i in $(seq 60); do systemctl is-active --quiet %s && exit 0; sleep 1; done; "
             "exit 1" % unit)
     assert loop.out("dmsetup table docker-thinpool").split()[2] == "thin-pool"
+
+    # check mode on loop files that exist but are not attached (a boot whose unit did not run):
+    # it runs through, saying what it would attach, and changes nothing (before the fix the pool
+    # step failed on "(a free loop device) does not exist")
+    loop.sh("systemctl stop docker.service docker.socket; dmsetup remove docker-thinpool && "
+            "losetup -D && rm /etc/docker/daemon.json")
+    before = snapshot(loop)
+    rc, report = run_playbook(lab.inventory_path, "playbooks/site.yml", limit=loop.name,
+                              check=True, extra_vars=GUEST_VARS)
+    rows = task_results(report, loop.name)
+    assert rc == 0 and not [(n, r.get("msg")) for n, r in rows if r.get("failed")]
+    attach = [r for name, r in rows if "Sparse data and metadata files" in name]
+    assert attach and attach[0].get("changed"), attach
+    assert snapshot(loop) == before

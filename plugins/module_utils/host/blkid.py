@@ -27,6 +27,10 @@ BLKID = "blkid"
 LSBLK = "lsblk"
 FINDMNT = "findmnt"
 NOTHING_FOUND = 2       # blkid's exit status when a device carries no signature
+# blkid -p exits 8 when it finds more than one signature and cannot tell which counts
+# ("ambivalent result"); that is a device with data, not an empty one
+AMBIVALENT = 8
+AMBIVALENT_TYPE = "more than one signature (blkid -p: ambivalent result; wipefs -n lists them)"
 
 
 def signatures(fields):
@@ -63,9 +67,12 @@ class BlockDevices(object):
 
     def probe(self, path, strict=False):
         """``blkid -p`` (low level: partition tables too) of ``path`` as {KEY: value}; {} when it
-        carries nothing. A failure of blkid itself counts as nothing found, unless ``strict``."""
+        carries nothing, TYPE AMBIVALENT_TYPE when it carries several signatures. A failure of
+        blkid itself counts as nothing found, unless ``strict``."""
         args = ["-p", "-o", "export", path]
         rc, out, err = self.blkid.run(args, check=False)
+        if rc == AMBIVALENT:
+            return {"TYPE": AMBIVALENT_TYPE}
         if strict and rc not in (0, NOTHING_FOUND):
             raise CommandError(self.blkid.argv(args), rc, out, err)
         return parse_blkid_export(out) if rc == 0 else {}

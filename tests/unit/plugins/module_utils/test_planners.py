@@ -136,11 +136,12 @@ def dm_current(state, name):
             "thin_ids": [], "metadata_path": "/dev/block/" + table["metadata_dev"]}
 
 
-def devices(current, data_size, meta_size=16 * MiB, kind="empty", signature=None):
+def devices(current, data_size, meta_size=16 * MiB, kind="empty", signature=None,
+            meta_signature=None):
     return {"data": {"path": "/dev/loop0", "devno": current["table"]["data_dev"],
                      "size": data_size, "signature": signature},
             "metadata": {"path": "/dev/loop1", "devno": current["table"]["metadata_dev"],
-                         "size": meta_size, "kind": kind, "signature": None}}
+                         "size": meta_size, "kind": kind, "signature": meta_signature}}
 
 
 def test_dm_pool_unchanged_then_grown_by_reload():
@@ -180,6 +181,25 @@ def test_new_dm_pool_guards_metadata_and_data():
     again = dp.plan_dm_pool(IO, dm_params(state="active"), None,
                             devices(current, 256 * MiB, kind="thin", signature="xfs"))
     assert argvs(again)[0][:3] == ["/sbin/dmsetup", "create", "pool"]
+
+
+def test_a_metadata_device_with_zeros_first_but_data_further_in_is_not_empty():
+    """An ISO 9660 image starts at 32 KiB: its first 4 KiB are zeros, which passed for an empty
+    metadata device (the new pool's metadata overwrote it without force before the fix). blkid's
+    ambivalent result (several signatures) refuses the same way, on either device."""
+    from ansible_collections.devmapper.storage.plugins.module_utils.host.blkid import (
+        AMBIVALENT_TYPE)
+    current = dm_current("loop_pool", "fx-pool")
+    for signature in ("iso9660", AMBIVALENT_TYPE):
+        with pytest.raises(ModuleError, match="metadata_device: /dev/loop1 carries"):
+            dp.plan_dm_pool(IO, dm_params(), None,
+                            devices(current, 256 * MiB, meta_signature=signature))
+        forced = dp.plan_dm_pool(IO, dm_params(force=True), None,
+                                 devices(current, 256 * MiB, meta_signature=signature))
+        assert [a[1] for a in argvs(forced)] == ["create"]
+    with pytest.raises(ModuleError, match="data_device: /dev/loop0 carries more than one signature"):
+        dp.plan_dm_pool(IO, dm_params(), None,
+                        devices(current, 256 * MiB, signature=AMBIVALENT_TYPE))
 
 
 LOOP_IO = type("LoopIO", (), {})()
