@@ -55,6 +55,18 @@ def site(lab, guest, group="loop_lvm"):
         [name for name, r in rows if r.get("changed")]
 
 
+def site_refuses(lab, guest, phrase):
+    """site.yml on the guest fails with a message holding ``phrase``, no task changed anything
+    and the host snapshot is as before; returns that message."""
+    before = snapshot(guest)
+    rc, msgs, changed = site(lab, guest)
+    assert rc != 0 and changed == [], (msgs, changed)
+    refusal = [m for m in msgs if phrase in m]
+    assert refusal, msgs
+    assert snapshot(guest) == before
+    return refusal[0]
+
+
 @pytest.mark.disks()
 def test_the_snapshot_sees_a_one_byte_change_and_a_loop_attach(fresh_disks):
     # on the long-lived disk host: /etc/lvm/profile and /var/tmp are cleaned after the test
@@ -86,52 +98,34 @@ def test_docker_on_its_own_loop_lvm_pool_with_images_is_refused_before_anything_
     assert held.strip() == "2 images and 1 containers"
 
     # the driver as a flag: dockerd would refuse daemon.json's storage-driver next to it
-    before = snapshot(g)
-    rc, msgs, changed = site(lab, g)
-    assert rc != 0 and changed == [], (msgs, changed)
-    refusal = [m for m in msgs if "dockerd is given storage options as flags" in m]
-    assert refusal and ("-s devicemapper (in %s)" % DROPIN) in refusal[0], msgs
-    assert "Nothing was changed" in refusal[0] and DROPIN in refusal[0].split("Nothing")[1]
-    assert snapshot(g) == before
+    refusal = site_refuses(lab, g, "dockerd is given storage options as flags")
+    assert ("-s devicemapper (in %s)" % DROPIN) in refusal
+    assert "Nothing was changed" in refusal and DROPIN in refusal.split("Nothing")[1]
 
     # the driver in DOCKER_OPTS of /etc/default/docker, which Debian's unit expands
     g.sh(DROPIN_TO_DEFAULTS)
     assert g.out(IMAGES) == images
-    before = snapshot(g)
-    rc, msgs, changed = site(lab, g)
-    assert rc != 0 and changed == [], (msgs, changed)
-    refusal = [m for m in msgs if "dockerd is given storage options as flags" in m]
-    assert refusal and ("--storage-driver=devicemapper (DOCKER_OPTS in %s)" % DEFAULTS) \
-        in refusal[0], msgs
-    assert DEFAULTS in refusal[0].split("Nothing")[1]
-    assert snapshot(g) == before
+    refusal = site_refuses(lab, g, "dockerd is given storage options as flags")
+    assert ("--storage-driver=devicemapper (DOCKER_OPTS in %s)" % DEFAULTS) in refusal
+    assert DEFAULTS in refusal.split("Nothing")[1]
 
     # the same pool named in daemon.json alone
     g.sh(FLAG_TO_DAEMON_JSON)
     assert g.out(IMAGES) == images
-    before = snapshot(g)
-    rc, msgs, changed = site(lab, g)
-    assert rc != 0 and changed == [], (msgs, changed)
-    refusal = [m for m in msgs if "Docker's own loop-lvm pool" in m]
-    assert refusal, msgs
-    assert ("Docker runs on devicemapper pool %s" % pool) in refusal[0]
-    assert "with %s;" % held.strip() in refusal[0]
-    assert "pointing it at pool docker-thinpool" in refusal[0]
-    assert "Nothing was changed" in refusal[0] and "playbooks/migrate.yml" in refusal[0]
-    assert "take the host out of the loop_lvm and direct_lvm groups" in refusal[0]
-    assert snapshot(g) == before
+    refusal = site_refuses(lab, g, "Docker's own loop-lvm pool")
+    assert ("Docker runs on devicemapper pool %s" % pool) in refusal
+    assert "with %s;" % held.strip() in refusal
+    assert "pointing it at pool docker-thinpool" in refusal
+    assert "Nothing was changed" in refusal and "playbooks/migrate.yml" in refusal
+    assert "take the host out of the loop_lvm and direct_lvm groups" in refusal
     assert g.out(IMAGES) == images
     assert g.out("docker run --rm --network none app:1 cat /etc/app-release").strip() == "app-v1"
 
     # Docker stopped, its socket still listening: the run reads Docker's root instead of asking
     # docker info (which would start it), and refuses the same way
     g.sh("systemctl stop docker.service && systemctl is-active docker.socket")
-    before = snapshot(g)
-    rc, msgs, changed = site(lab, g)
-    assert rc != 0 and changed == [], (msgs, changed)
-    refusal = [m for m in msgs if "Docker is not running; its devicemapper metadata" in m]
-    assert refusal and "belongs to Docker's own loop-lvm pool" in refusal[0], msgs
-    assert snapshot(g) == before
+    refusal = site_refuses(lab, g, "Docker is not running; its devicemapper metadata")
+    assert "belongs to Docker's own loop-lvm pool" in refusal
     assert g.out("systemctl is-active docker.service || true").strip() != "active"
 
     # Docker failed (here its start is made to fail): read from its root the same way
@@ -139,12 +133,8 @@ def test_docker_on_its_own_loop_lvm_pool_with_images_is_refused_before_anything_
          "> %s/fail.conf "
          "&& systemctl daemon-reload && ! systemctl start docker.service" % (DROPIN_DIR, DROPIN_DIR))
     assert g.out("systemctl is-failed docker.service || true").strip() == "failed"
-    before = snapshot(g)
-    rc, msgs, changed = site(lab, g)
-    assert rc != 0 and changed == [], (msgs, changed)
-    refusal = [m for m in msgs if "Docker is not running; its devicemapper metadata" in m]
-    assert refusal and "belongs to Docker's own loop-lvm pool" in refusal[0], msgs
-    assert snapshot(g) == before
+    refusal = site_refuses(lab, g, "Docker is not running; its devicemapper metadata")
+    assert "belongs to Docker's own loop-lvm pool" in refusal
     g.sh("rm %s/fail.conf && systemctl daemon-reload && systemctl reset-failed docker.service"
          % DROPIN_DIR)
 
@@ -153,13 +143,9 @@ def test_docker_on_its_own_loop_lvm_pool_with_images_is_refused_before_anything_
          "\"bridge\": \"none\"}' > /etc/docker/daemon.json && systemctl start docker.service")
     g.sh("d=$(mktemp -d) && mkdir $d/bin && cp /bin/busybox $d/bin/ && tar -C $d -c . "
          "| docker import - on:overlay2 >/dev/null && systemctl stop docker.service")
-    before = snapshot(g)
-    rc, msgs, changed = site(lab, g)
-    assert rc != 0 and changed == [], (msgs, changed)
-    refusal = [m for m in msgs if "Docker is not running, and /var/lib/docker holds 1 images of "
-               "the overlay2 driver" in m]
-    assert refusal and "switching it to devicemapper would hide them all" in refusal[0], msgs
-    assert snapshot(g) == before
+    refusal = site_refuses(lab, g, "Docker is not running, and /var/lib/docker holds 1 images "
+                           "of the overlay2 driver")
+    assert "switching it to devicemapper would hide them all" in refusal
 
 
 # Docker's devicemapper page, direct-lvm by hand: VG docker, LV thinpool with 95 % data and 1 %
