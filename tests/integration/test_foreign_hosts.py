@@ -131,7 +131,8 @@ def test_docker_on_its_own_loop_lvm_pool_with_images_is_refused_before_anything_
     # Docker failed (here its start is made to fail): read from its root the same way
     g.sh("mkdir -p %s && printf '%%s\\n' '[Service]' 'ExecStartPre=/bin/false' 'Restart=no' "
          "> %s/fail.conf "
-         "&& systemctl daemon-reload && ! systemctl start docker.service" % (DROPIN_DIR, DROPIN_DIR))
+         "&& systemctl daemon-reload && ! systemctl start docker.service"
+         % (DROPIN_DIR, DROPIN_DIR))
     assert g.out("systemctl is-failed docker.service || true").strip() == "failed"
     refusal = site_refuses(lab, g, "Docker is not running; its devicemapper metadata")
     assert "belongs to Docker's own loop-lvm pool" in refusal
