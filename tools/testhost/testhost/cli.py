@@ -1,6 +1,7 @@
 """testhost: real-kernel test hosts (user-mode Linux guests) for devmapper.storage.
 
   testhost image build [--suite S|all]     build (once) and cache a release's guest image
+  testhost image kernel                    the user-mode Linux kernel guests boot (fetched once)
   testhost up [-l LAB] -n 3 -d 4G -d 1G    boot guests g1..g3, each with two sparse disks
   testhost up -g web:4G,1G -g db:8G@direct boot named guests (disks, then @groups)
   testhost up -g old:2G%bullseye -g new:2G%trixie+devicesfile
@@ -25,6 +26,7 @@ import sys
 
 from . import cleanup
 from . import image
+from . import kernel
 from . import procs
 from . import states
 from . import lab as lab_mod
@@ -71,6 +73,12 @@ def _specs(args):
 
 
 def cmd_image(args):
+    if args.action == "kernel":
+        found = kernel.current(image.debian_mirror)
+        print("%s (user-mode-linux %s from %s, glibc %s) %s" % (
+            found.version, found.meta["package"], found.meta["suite"], found.meta["libc"],
+            found.binary))
+        return 0
     suites = image.SUITES if args.suite == "all" else [image.check_suite(args.suite)]
     if args.action == "build" and len(suites) > 1:
         # debootstrap waits on the mirror and dpkg more than on the cores: build side by side.
@@ -179,7 +187,7 @@ def build_parser():
     lab_opt.add_argument("-l", "--lab", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
 
     p = sub.add_parser("image", parents=[lab_opt], help="build or locate the guest image")
-    p.add_argument("action", choices=["build", "path", "hash"])
+    p.add_argument("action", choices=["build", "path", "hash", "kernel"])
     p.add_argument("--suite", default=image.DEFAULT_SUITE,
                    help="Debian release (%s) or all; default %%(default)s" % ", ".join(image.SUITES))
     p.add_argument("--force", action="store_true", help="rebuild even if cached")
@@ -246,6 +254,7 @@ def main(argv=None):
         args.command = args.command[1:]
     try:
         return args.func(args)
-    except (lab_mod.LabError, image.ImageError, procs.CommandError, states.StateError) as exc:
+    except (lab_mod.LabError, image.ImageError, kernel.KernelError, procs.CommandError,
+            states.StateError) as exc:
         sys.stderr.write("testhost: error: %s\n" % exc)
         return 1

@@ -11,12 +11,13 @@ import sys
 import tempfile
 import time
 
+from . import kernel
 from . import paths
 from . import states
 
-# Debian releases a guest can run. Every root boots on the machine's own user-mode Linux kernel
-# (Debian 12's, with its modules copied into the root): a release's own linux.uml links that
-# release's libc and need not run here, and one kernel keeps the releases comparable.
+# Debian releases a guest can run. Every root boots on the one user-mode Linux kernel of the
+# machine (kernel.py says which and why), with its modules copied into the root: one kernel keeps
+# the releases comparable.
 SUITES = ("bullseye", "bookworm", "trixie")
 DEFAULT_SUITE = "bookworm"
 PACKAGES = (
@@ -29,7 +30,6 @@ PACKAGES = (
 )
 IMAGE_SIZE = "3G"
 GUEST_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "guest")
-UML_MODULES = "/usr/lib/uml/modules"
 
 
 class ImageError(RuntimeError):
@@ -37,11 +37,10 @@ class ImageError(RuntimeError):
 
 
 def kernel_version():
-    versions = sorted(os.listdir(UML_MODULES)) if os.path.isdir(UML_MODULES) else []
-    if not versions:
-        raise ImageError("no user-mode Linux modules under %s: install the user-mode-linux package "
-                         "(scripts/setup does)" % UML_MODULES)
-    return versions[-1]
+    try:
+        return kernel.current(debian_mirror).version
+    except kernel.KernelError as exc:
+        raise ImageError(str(exc))
 
 
 def debian_mirror():
@@ -186,7 +185,7 @@ def _build_into(work, rec, log):
           rec["suite"], root, debian_mirror()], log)
     _run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "testhost", "-f",
           os.path.join(work, "id_ed25519")], log)
-    shutil.copytree(os.path.join(UML_MODULES, kver), os.path.join(root, "lib/modules", kver))
+    shutil.copytree(kernel.current().modules, os.path.join(root, "lib/modules", kver))
     staging = os.path.join(root, "tmp/testhost-guest")
     shutil.copytree(GUEST_DIR, staging)
     shutil.copy(os.path.join(work, "id_ed25519.pub"), os.path.join(staging, "authorized_keys"))

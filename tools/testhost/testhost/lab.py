@@ -15,6 +15,7 @@ import time
 
 from . import access
 from . import image as image_mod
+from . import kernel
 from . import mconsole
 from . import paths
 from . import procs
@@ -229,7 +230,7 @@ class Lab(object):
         uml_dir = os.path.join(self.dir, "uml")
         os.makedirs(uml_dir, exist_ok=True)
         shutil.rmtree(os.path.join(uml_dir, self.umid(guest)), ignore_errors=True)
-        argv = ["ip", "netns", "exec", self.netns, "linux.uml",
+        argv = ["ip", "netns", "exec", self.netns, kernel.current().binary,
                 "umid=" + self.umid(guest), "uml_dir=" + uml_dir, "mem=" + guest.mem,
                 "ubda=%s,%s" % (os.path.join(gdir, "root.cow"), img.base)]
         for disk in guest.disks:
