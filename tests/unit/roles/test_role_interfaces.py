@@ -31,12 +31,18 @@ def test_argument_specs_match_defaults(role):
     defaults = load(role, "defaults", "main.yml") or {}
     specs = load(role, "meta", "argument_specs.yml")
     assert specs, "%s has no meta/argument_specs.yml" % role
-    options = specs["argument_specs"]["main"]["options"]
+    # every entry point's options; a required one has no default
+    options = {}
+    for entry in specs["argument_specs"].values():
+        options.update(entry.get("options") or {})
+    options = dict((name, spec) for name, spec in options.items() if not spec.get("required"))
     assert set(options) == set(defaults), (
         "only in defaults: %s; only in argument_specs: %s"
         % (sorted(set(defaults) - set(options)), sorted(set(options) - set(defaults))))
     for name, spec in options.items():
-        assert name.startswith(role + "_"), "%s: %s lacks the role prefix" % (role, name)
+        # internal roles' variables are __ROLE_* (fast_path: the collection's own wiring)
+        assert name.startswith((role + "_", "__" + role + "_")), (
+            "%s: %s lacks the role prefix" % (role, name))
         assert spec.get("description"), "%s: %s is undocumented" % (role, name)
         assert spec.get("default") == defaults[name], (
             "%s: %s defaults to %r but argument_specs says %r"
