@@ -18,8 +18,8 @@ description:
   - The answer is yes only when the wanted state (O(fingerprint)) is the one recorded, the host
     looks exactly as recorded (O(files) checksums, O(sizes), pool tables, LVM pool attributes,
     unit states, Docker's driver and pool) and is healthy (pools active and writable, LVM pools
-    monitored, no unit failed, Docker answering). Otherwise C(reasons) says why, and the role
-    runs in full.
+    monitored, no unit failed, Docker answering and given no storage flags by its unit).
+    Otherwise C(reasons) says why, and the role runs in full.
   - With O(state=record), the role records what it left at the end of a full run.
 extends_documentation_fragment:
   - devmapper.storage.common

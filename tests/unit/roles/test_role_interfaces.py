@@ -84,3 +84,34 @@ def test_every_notify_reaches_a_listener():
                     note = block.get("notify")
                     notified.update([note] if isinstance(note, str) else note or [])
     assert notified and notified <= topics, sorted(notified - topics)
+
+
+def _tasks(block_list):
+    """Every task of a task file, blocks, rescues and always included."""
+    for task in block_list or []:
+        yield task
+        for key in ("block", "rescue", "always"):
+            for inner in _tasks(task.get(key)):
+                yield inner
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_what_a_role_sets_for_itself_is_named_as_internal(role):
+    """vars/main.yml, registered results and facts a role sets are __ROLE_* (ansible-lint's and
+    Ansible's convention for what is not the role's interface); facts of the internal fast_path
+    role are __fast_path_*. A name without the prefix would read as a variable to set."""
+    names = list((load(role, "vars", "main.yml") or {}).keys())
+    defaults = load(role, "defaults", "main.yml") or {}
+    tasks_dir = os.path.join(ROLES_DIR, role, "tasks")
+    for name in sorted(os.listdir(tasks_dir)) if os.path.isdir(tasks_dir) else []:
+        for task in _tasks(load(role, "tasks", name)):
+            if task.get("register"):
+                names.append(task["register"])
+            facts = task.get("ansible.builtin.set_fact") or task.get("set_fact") or {}
+            names.extend(key for key in facts if key != "cacheable")
+            # a task's vars in the role's name that are not its interface (include_role's vars
+            # for another role are that role's interface)
+            names.extend(key for key in task.get("vars") or {}
+                         if key.startswith(role + "_") and key not in defaults)
+    wrong = [name for name in names if not name.startswith("__" + role + "_")]
+    assert names and not wrong, "%s: %s" % (role, wrong)
