@@ -71,7 +71,8 @@ def test_fast_path_ends_converged_roles_and_full_runs_put_drift_right(lab, pair)
     # one record for the whole host, named after the roles it gets, listing what it compares
     record = json.loads(loop.out("cat %s/site-loop_lvm.json" % RECORDS))
     assert record["spec"]["dm_pools"] == ["docker-thinpool"]
-    assert record["spec"]["docker"] == {"driver": "devicemapper", "pool": "docker-thinpool"}
+    assert record["spec"]["docker"] == {"driver": "devicemapper", "pool": "docker-thinpool",
+                                        "service": "docker.service"}
     assert "docker.service" in record["spec"]["units"]
     lvm.sh("test -f %s/site-direct_lvm.json" % RECORDS)   # fails when it is not there
 
