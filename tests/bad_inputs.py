@@ -49,7 +49,9 @@ MODULE_KINDS = {
                         "files": "path", "sizes": "path", "dm_pools": "dm_name",
                         "lvm_pools": "vg_lv", "units": "other", "docker": "other",
                         "docker.driver": "other", "docker.pool": "optional_dm_name",
-                        "record_dir": "path"},
+                        "docker.service": "other",
+                        # specs: dicts of the options above, each checked as they are
+                        "specs": "other", "recorded_spec": "other", "record_dir": "path"},
     "dm_base_device": {"lock_timeout": "other", "pool": "dm_name", "device_id": "other", "name": "dm_name",
                        "size": "device_size", "fs_type": "other", "state": "other",
                        "force": "other"},
@@ -152,6 +154,10 @@ ROLE_KINDS = {
                  "loop_lvm_configure_docker": "other", "loop_lvm_min_free_space": "other",
                  "loop_lvm_free_space_action": "other", "loop_lvm_free_space_reserve": "other",
                  "loop_lvm_fast_path": "other"},
+    # internal (the roles' and site.yml's fast path): names made by the collection itself
+    "fast_path": {"__fast_path_name": "other", "__fast_path_spec": "other",
+                  "__fast_path_recorded_spec": "other", "__fast_path_specs": "other",
+                  "__fast_path_on": "other"},
     "pool_activation": {"pool_activation_name": "dm_name", "pool_activation_backend": "other",
                         "pool_activation_vg": "vg_name", "pool_activation_lv": "lv_name",
                         "pool_activation_data_file": "path",
@@ -252,8 +258,8 @@ def role_defaults(role):
 
 
 def role_inputs(role):
-    """The role's own table of kinds (vars/main.yml, ROLE_inputs), as its first task reads it."""
-    return (_yaml(role, "vars", "main.yml") or {}).get(role + "_inputs", {})
+    """The role's own table of kinds (vars/main.yml, __ROLE_inputs), as its first task reads it."""
+    return (_yaml(role, "vars", "main.yml") or {}).get("__" + role + "_inputs", {})
 
 
 def variants(kinds, option):

@@ -71,7 +71,9 @@ def code_digest(root):
 
 
 def role_options(root):
-    """Every option of every entry point of every role (meta/argument_specs.yml), sorted."""
+    """Every option of every entry point of every role (meta/argument_specs.yml), sorted; not the
+    internal ones (``__ROLE_*``: the collection's own wiring between its roles, not a choice of
+    the operator's, and different at each place a role is included)."""
     names = set()
     roles = os.path.join(root, "roles")
     for role in sorted(os.listdir(roles)) if os.path.isdir(roles) else []:
@@ -81,7 +83,8 @@ def role_options(root):
         with open(path) as handle:
             specs = (yaml.safe_load(handle) or {}).get("argument_specs") or {}
         for entry in specs.values():
-            names.update((entry or {}).get("options") or {})
+            names.update(name for name in (entry or {}).get("options") or {}
+                         if not name.startswith("__"))
     return sorted(names)
 
 

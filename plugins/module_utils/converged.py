@@ -106,5 +106,40 @@ def judge(record, fingerprint, observed, problems):
     return not reasons, reasons
 
 
-def new_record(fingerprint, observed):
-    return {"version": RECORD_VERSION, "fingerprint": fingerprint, "observed": observed}
+SPEC_KEYS = ("files", "sizes", "dm_pools", "lvm_pools", "units")
+
+
+def spec_of(params):
+    """What a check compares (the options that name files, pools, units and Docker's storage)."""
+    spec = dict((key, list(params.get(key) or [])) for key in SPEC_KEYS)
+    spec["docker"] = dict(params["docker"]) if params.get("docker") else None
+    return spec
+
+
+def union_of_specs(specs):
+    """One spec comparing everything that each of ``specs`` compares (site.yml's record of the
+    storage and Docker roles together). Lists keep their first-seen order; of two Docker
+    expectations, the later one stands (the Docker role's, which runs after the storage role)."""
+    union = dict((key, []) for key in SPEC_KEYS)
+    union["docker"] = None
+    for spec in specs:
+        for key in SPEC_KEYS:
+            union[key].extend(item for item in spec.get(key) or [] if item not in union[key])
+        if spec.get("docker"):
+            union["docker"] = dict(spec["docker"])
+    return union
+
+
+def recorded_spec(record):
+    """(spec, reasons): the spec a record lists, for a check that takes it from there."""
+    if record is None:
+        return None, []
+    spec = record.get("spec")
+    if not isinstance(spec, dict):
+        return None, ["the record lists nothing to compare (written by an older release)"]
+    return dict(spec_of(spec)), []
+
+
+def new_record(fingerprint, observed, spec):
+    return {"version": RECORD_VERSION, "fingerprint": fingerprint, "observed": observed,
+            "spec": spec}

@@ -13,15 +13,19 @@ import json
 import os
 
 from ansible_collections.devmapper.storage.plugins.module_utils.converged import (
-    docker_problems, judge, lvm_pool_problems, new_record, pool_health_problems, pool_shape,
-    unit_problems)
+    docker_problems, judge, lvm_pool_problems, new_record, pool_health_problems,
+    pool_shape, recorded_spec, spec_of, union_of_specs, unit_problems)
 from ansible_collections.devmapper.storage.plugins.module_utils.dm_parsers import ParseError
+from ansible_collections.devmapper.storage.plugins.module_utils.docker_engine import (
+    storage_conflict)
+from ansible_collections.devmapper.storage.plugins.module_utils.dockerd_flags import (
+    storage_flags)
 from ansible_collections.devmapper.storage.plugins.module_utils.host.dm import (
     DMSETUP, DeviceMapper)
 from ansible_collections.devmapper.storage.plugins.module_utils.host.docker import (
     DOCKER, DockerCli, storage_of)
 from ansible_collections.devmapper.storage.plugins.module_utils.host.files import (
-    sha256_if_file, size_if_exists)
+    read_text, sha256_if_file, size_if_exists)
 from ansible_collections.devmapper.storage.plugins.module_utils.host.lvm import LVS, LvmReports
 from ansible_collections.devmapper.storage.plugins.module_utils.host.systemd import (
     SYSTEMCTL, Systemd)
@@ -81,9 +85,14 @@ class HostObserver(object):
         info = self.docker_cli.info()
         return storage_of(info) if info is not None else None
 
+    def docker_flags(self, service):
+        """The storage flags Docker's unit gives dockerd (dockerd_flags.storage_flags)."""
+        return storage_flags(self.systemd.cat(service), read_text)
+
 
 def observe(io, params):
-    """(observed, problems): what the host looks like and why it would not do to leave it."""
+    """(observed, problems): what the host looks like and why it would not do to leave it
+    (``params``: a spec, see converged.spec_of)."""
     observed = {"files": {}, "sizes": {}, "dm_pools": {}, "lvm_pools": {}, "units": {}}
     problems = []
     for path in params["files"]:
@@ -119,9 +128,16 @@ def observe(io, params):
             else:
                 problems.extend(unit_problems(unit, fields.get("ActiveState")))
     if params["docker"]:
+        want = params["docker"]
         seen = io.docker_info()
         observed["docker"] = seen
-        problems.extend(docker_problems(params["docker"], seen))
+        problems.extend(docker_problems(want, seen))
+        # what the roles' preflight refuses (flags next to daemon.json stop dockerd's next start),
+        # in its words: such a host takes the full run, whose preflight says what to do
+        conflict = storage_conflict(None, want["driver"], want.get("pool"),
+                                    io.docker_flags(want.get("service") or "docker.service"))
+        if conflict:
+            problems.append(conflict["reason"])
     return observed, problems
 
 
@@ -141,9 +157,32 @@ def load_record(path):
 
 def check_params(params):
     """The options, checked before anything is read."""
-    docker = params.get("docker") or {}
-    check_inputs(dict(params, **{"docker.pool": docker.get("pool")}), CONVERGED_INPUTS)
+    given = sorted(key for key, value in spec_of(params).items() if value)
+    if params.get("recorded_spec"):
+        if params["state"] != "check":
+            raise ModuleError("recorded_spec: only with state=check (a record needs what it "
+                              "compares given)")
+        given += ["specs"] if params.get("specs") else []
+        if given:
+            raise ModuleError("recorded_spec: the record says what to compare; leave %s unset"
+                              % ", ".join(given))
+    if params.get("specs") and given:
+        raise ModuleError("specs: give either specs or %s, not both" % ", ".join(given))
+    for spec in [params] + list(params.get("specs") or []):
+        docker = spec.get("docker") or {}
+        check_inputs(dict(spec, name=params["name"], record_dir=params["record_dir"],
+                          **{"docker.pool": docker.get("pool")}), CONVERGED_INPUTS)
     return params
+
+
+def wanted_spec(params, record):
+    """(spec, reasons): what this run compares: the options, the union of ``specs``, or (with
+    recorded_spec) what the record lists; reasons when the record lists nothing."""
+    if params.get("recorded_spec"):
+        return recorded_spec(record)
+    if params.get("specs"):
+        return union_of_specs(spec_of(spec) for spec in params["specs"]), []
+    return spec_of(params), []
 
 
 def nothing_recorded(params):
@@ -159,7 +198,7 @@ def checked(params, record, observed, problems):
             "reasons": reasons}
 
 
-def recorded(module, params, path, record, observed, problems):
+def recorded(module, params, path, record, observed, problems, spec):
     """state=record: write what was observed as converged, unless there are problems (then the
     next run is a full one) or the record already says so."""
     result = {"observed": observed, "recorded": False, "changed": False,
@@ -168,7 +207,8 @@ def recorded(module, params, path, record, observed, problems):
         module.warn("not recorded as converged (the next run will be a full one): %s"
                     % "; ".join(problems))
         return result
-    content = json.dumps(new_record(params["fingerprint"], observed), indent=1, sort_keys=True)
+    content = json.dumps(new_record(params["fingerprint"], observed, spec), indent=1,
+                         sort_keys=True)
     if record != json.loads(content):
         result["changed"] = True
         if not module.check_mode:

@@ -18,8 +18,8 @@ description:
   - The answer is yes only when the wanted state (O(fingerprint)) is the one recorded, the host
     looks exactly as recorded (O(files) checksums, O(sizes), pool tables, LVM pool attributes,
     unit states, Docker's driver and pool) and is healthy (pools active and writable, LVM pools
-    monitored, no unit failed, Docker answering). Otherwise C(reasons) says why, and the role
-    runs in full.
+    monitored, no unit failed, Docker answering and given no storage flags by its unit).
+    Otherwise C(reasons) says why, and the role runs in full.
   - With O(state=record), the role records what it left at the end of a full run.
 extends_documentation_fragment:
   - devmapper.storage.common
@@ -83,6 +83,27 @@ options:
       pool:
         description: The pool name (empty or absent, not checked).
         type: str
+      service:
+        description: Docker's systemd unit, whose C(systemctl cat) must give dockerd no storage
+          flags (they would stop its next start next to daemon.json's storage settings).
+        type: str
+        default: docker.service
+  specs:
+    description:
+      - With O(state=record), several sets of O(files), O(sizes), O(dm_pools), O(lvm_pools),
+        O(units) and O(docker) (dicts with those keys) instead of those options, recorded as one
+        that compares everything each of them compares. C(site.yml) records the storage and Docker
+        roles of a host together this way.
+    type: list
+    elements: dict
+  recorded_spec:
+    description:
+      - With O(state=check), compare what the record itself lists (the files, pools, units and
+        Docker storage it was written with) instead of options given here, so that one call
+        checks what several roles left (C(site.yml)'s first play). A record that lists nothing
+        (written by an older release) is not converged.
+    type: bool
+    default: false
   record_dir:
     description: Where the records are kept.
     type: path
@@ -128,7 +149,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.devmapper.storage.plugins.module_utils.observation import (
     HostObserver, check_params, checked, load_record, nothing_recorded, observe, record_path,
-    recorded)
+    recorded, wanted_spec)
 from ansible_collections.devmapper.storage.plugins.module_utils.runners import exit_module
 
 
@@ -139,10 +160,13 @@ def run_module(module):
     record = load_record(path)
     if params["state"] == "check" and record is None:
         return nothing_recorded(params)
-    observed, problems = observe(HostObserver(module), params)
+    spec, reasons = wanted_spec(params, record)
+    if spec is None:
+        return dict(nothing_recorded(params), reasons=reasons)
+    observed, problems = observe(HostObserver(module), spec)
     if params["state"] == "check":
         return checked(params, record, observed, problems)
-    return recorded(module, params, path, record, observed, problems)
+    return recorded(module, params, path, record, observed, problems, spec)
 
 
 def main():
@@ -157,7 +181,11 @@ def main():
             lvm_pools=dict(type="list", elements="str", default=[]),
             units=dict(type="list", elements="str", default=[]),
             docker=dict(type="dict", options=dict(driver=dict(type="str", required=True),
-                                                  pool=dict(type="str"))),
+                                                  pool=dict(type="str"),
+                                                  service=dict(type="str",
+                                                               default="docker.service"))),
+            specs=dict(type="list", elements="dict"),
+            recorded_spec=dict(type="bool", default=False),
             record_dir=dict(type="path", default="/var/lib/devmapper-storage/converged"),
         ),
         supports_check_mode=True,

@@ -31,12 +31,18 @@ def test_argument_specs_match_defaults(role):
     defaults = load(role, "defaults", "main.yml") or {}
     specs = load(role, "meta", "argument_specs.yml")
     assert specs, "%s has no meta/argument_specs.yml" % role
-    options = specs["argument_specs"]["main"]["options"]
+    # every entry point's options; a required one has no default
+    options = {}
+    for entry in specs["argument_specs"].values():
+        options.update(entry.get("options") or {})
+    options = dict((name, spec) for name, spec in options.items() if not spec.get("required"))
     assert set(options) == set(defaults), (
         "only in defaults: %s; only in argument_specs: %s"
         % (sorted(set(defaults) - set(options)), sorted(set(options) - set(defaults))))
     for name, spec in options.items():
-        assert name.startswith(role + "_"), "%s: %s lacks the role prefix" % (role, name)
+        # internal roles' variables are __ROLE_* (fast_path: the collection's own wiring)
+        assert name.startswith((role + "_", "__" + role + "_")), (
+            "%s: %s lacks the role prefix" % (role, name))
         assert spec.get("description"), "%s: %s is undocumented" % (role, name)
         assert spec.get("default") == defaults[name], (
             "%s: %s defaults to %r but argument_specs says %r"
@@ -78,3 +84,34 @@ def test_every_notify_reaches_a_listener():
                     note = block.get("notify")
                     notified.update([note] if isinstance(note, str) else note or [])
     assert notified and notified <= topics, sorted(notified - topics)
+
+
+def _tasks(block_list):
+    """Every task of a task file, blocks, rescues and always included."""
+    for task in block_list or []:
+        yield task
+        for key in ("block", "rescue", "always"):
+            for inner in _tasks(task.get(key)):
+                yield inner
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_what_a_role_sets_for_itself_is_named_as_internal(role):
+    """vars/main.yml, registered results and facts a role sets are __ROLE_* (ansible-lint's and
+    Ansible's convention for what is not the role's interface); facts of the internal fast_path
+    role are __fast_path_*. A name without the prefix would read as a variable to set."""
+    names = list((load(role, "vars", "main.yml") or {}).keys())
+    defaults = load(role, "defaults", "main.yml") or {}
+    tasks_dir = os.path.join(ROLES_DIR, role, "tasks")
+    for name in sorted(os.listdir(tasks_dir)) if os.path.isdir(tasks_dir) else []:
+        for task in _tasks(load(role, "tasks", name)):
+            if task.get("register"):
+                names.append(task["register"])
+            facts = task.get("ansible.builtin.set_fact") or task.get("set_fact") or {}
+            names.extend(key for key in facts if key != "cacheable")
+            # a task's vars in the role's name that are not its interface (include_role's vars
+            # for another role are that role's interface)
+            names.extend(key for key in task.get("vars") or {}
+                         if key.startswith(role + "_") and key not in defaults)
+    wrong = [name for name in names if not name.startswith("__" + role + "_")]
+    assert names and not wrong, "%s: %s" % (role, wrong)

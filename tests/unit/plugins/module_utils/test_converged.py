@@ -81,7 +81,7 @@ def observation():
 
 
 def test_judge_ends_early_only_on_the_same_fingerprint_and_host():
-    record = c.new_record("f1", observation())
+    record = c.new_record("f1", observation(), c.spec_of({"files": ["/etc/docker/daemon.json"]}))
     assert c.judge(record, "f1", observation(), []) == (True, [])
     # no record, another fingerprint, a health problem: full run
     assert c.judge(None, "f1", observation(), [])[0] is False
@@ -101,3 +101,37 @@ def test_judge_ends_early_only_on_the_same_fingerprint_and_host():
         "sizes./var/lib/docker-loop/data is no longer observed"]
     assert c.judge({"version": 0}, "f1", observation(), [])[1] == [
         "the record is of another format (version 0)"]
+
+
+LOOP_SPEC = {"files": ["/etc/devmapper-storage/pools/docker-thinpool.conf", "/etc/docker/daemon.json"],
+             "sizes": ["/var/lib/docker-loop/data", "/var/lib/docker-loop/metadata"],
+             "dm_pools": ["docker-thinpool"], "units": ["devmapper-pool@docker-thinpool.service"],
+             "docker": None}
+DOCKER_SPEC = {"files": ["/etc/docker/daemon.json"], "units": ["docker.service"],
+               "docker": {"driver": "devicemapper", "pool": "docker-thinpool"}}
+
+
+def test_site_yml_records_the_storage_and_docker_roles_as_one_spec():
+    union = c.union_of_specs([c.spec_of(LOOP_SPEC), c.spec_of(DOCKER_SPEC)])
+    assert union == {
+        "files": ["/etc/devmapper-storage/pools/docker-thinpool.conf", "/etc/docker/daemon.json"],
+        "sizes": ["/var/lib/docker-loop/data", "/var/lib/docker-loop/metadata"],
+        "dm_pools": ["docker-thinpool"], "lvm_pools": [],
+        "units": ["devmapper-pool@docker-thinpool.service", "docker.service"],
+        "docker": {"driver": "devicemapper", "pool": "docker-thinpool"}}
+    # a storage role that points Docker itself (standalone) and the Docker role: the later stands
+    standalone = dict(LOOP_SPEC, docker={"driver": "devicemapper", "pool": "old"})
+    assert c.union_of_specs([standalone, DOCKER_SPEC])["docker"]["pool"] == "docker-thinpool"
+    assert c.union_of_specs([]) == c.spec_of({})
+
+
+def test_a_check_takes_what_to_compare_from_the_record():
+    spec = c.union_of_specs([LOOP_SPEC, DOCKER_SPEC])
+    record = c.new_record("f1", observation(), spec)
+    # as written to disk and read back
+    assert c.recorded_spec(json.loads(json.dumps(record))) == (spec, [])
+    assert c.recorded_spec(None) == (None, [])
+    older = dict(record)
+    del older["spec"]
+    assert c.recorded_spec(older) == (
+        None, ["the record lists nothing to compare (written by an older release)"])
