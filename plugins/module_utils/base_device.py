@@ -12,11 +12,15 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import functools
 import os
 
+from ansible_collections.devmapper.storage.plugins.module_utils.filesystem import (
+    FilesystemTools, plan_found_filesystem, read_filesystem)
 from ansible_collections.devmapper.storage.plugins.module_utils.host.dm import thin_table
 from ansible_collections.devmapper.storage.plugins.module_utils.inputs import check_inputs
-from ansible_collections.devmapper.storage.plugins.module_utils.runners import ModuleError
+from ansible_collections.devmapper.storage.plugins.module_utils.runners import (
+    ModuleError, converge)
 from ansible_collections.devmapper.storage.plugins.module_utils.sizes import (
     SECTOR,
     human,
@@ -109,6 +113,19 @@ def device_active_now(module, params, pool):
     only create has none yet."""
     return params["name"] in pool["active"] or \
         (os.path.exists("/dev/mapper/" + params["name"]) and not module.check_mode)
+
+
+def converge_filesystem(module, io, params, device, sectors):
+    """Phase 2 of a present device (``device``: phase 1's converge): its filesystem read, planned
+    and applied; the actions. The filesystem grows when the device grew in this run, or when it
+    spans less of the device's ``sectors`` than it could (a run that grew the device stopped)."""
+    tools = FilesystemTools(module)
+    active = device_active_now(module, params, device.before["pool"])
+    read = functools.partial(read_filesystem, io.block, "/dev/mapper/" + params["name"], active,
+                             tools, params["fs_type"])
+    plan = functools.partial(plan_found_filesystem, tools, params, device.decided[0],
+                             sectors * SECTOR)
+    return converge(module, read, plan, reread=False).actions
 
 
 def device_report(io, params, sectors):

@@ -3,8 +3,11 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The filesystem on a base thin device: formatted once, grown with the device.
 
-``plan_filesystem`` is pure: it gets what blkid found on the device, whether the device grew and
-where it is mounted, and returns the actions (``FilesystemTools`` holds their runners).
+``plan_filesystem`` is pure: it gets what blkid found on the device, whether the device grew,
+how much of the device the filesystem spans (its superblock, through dumpe2fs or xfs_db) and
+where it is mounted, and returns the actions (``FilesystemTools`` holds their runners). Comparing
+the spans, not only "the device grew in this run", grows a filesystem that an earlier run left
+smaller than its device (the device grown, the run stopped before the filesystem).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -32,20 +35,68 @@ class FilesystemTools(object):
         self.mount = ToolRunner(module, "mount")
         self.mkdir = ToolRunner(module, "mkdir")
         self.umount = ToolRunner(module, "umount")
+        self.dumpe2fs = ToolRunner(module, "dumpe2fs")
+        self.xfs_db = ToolRunner(module, "xfs_db")
 
     def mkfs(self, fs_type):
         return ToolRunner(self.module, "mkfs." + fs_type)
 
+    def span(self, device, fs_type):
+        """``parse_span`` of the filesystem's superblock (read only); None for another type."""
+        if fs_type == "ext4":
+            dummy, out, dummy = self.dumpe2fs.run(["-h", device])
+        elif fs_type == "xfs":
+            dummy, out, dummy = self.xfs_db.run(["-r", "-c", "sb 0", "-c", XFS_SPAN, device])
+        else:
+            return None
+        return parse_span(fs_type, out)
 
-def read_filesystem(block, device, active):
-    """{fs, mountpoint} of ``device`` as blkid and findmnt see it ({} and None while it is not
-    active)."""
-    return {"fs": block.probe(device) if active else {},
-            "mountpoint": block.mountpoint(device) if active else None}
+
+# the superblock fields that give a filesystem's span: blocks, block size, blocks per group
+# (ext4's block group, XFS's allocation group: a grow adds whole groups, and a last part too
+# small for one may be left out, so only a shortfall of a group or more is one to grow into)
+XFS_SPAN = "print dblocks blocksize agblocks"
+SPAN_FIELDS = {"ext4": ("Block count", "Block size", "Blocks per group"),
+               "xfs": ("dblocks", "blocksize", "agblocks")}
 
 
-def plan_filesystem(io, params, fs, grew, mountpoint):
-    """Phase 2: format once, or grow the filesystem with the device."""
+def parse_span(fs_type, text):
+    """{fs_bytes, group_bytes} from ``dumpe2fs -h`` (``Field:  value`` lines) or xfs_db's print
+    (``field = value`` lines)."""
+    values = {}
+    for line in text.splitlines():
+        key, sep, value = line.partition(":" if fs_type == "ext4" else "=")
+        if sep and key.strip() in SPAN_FIELDS[fs_type]:
+            values[key.strip()] = int(value.strip())
+    count, size, group = SPAN_FIELDS[fs_type]
+    missing = [field for field in SPAN_FIELDS[fs_type] if field not in values]
+    if missing:
+        raise ModuleError("cannot read the %s filesystem's size: no %s in its superblock"
+                          % (fs_type, ", ".join(missing)))
+    return {"fs_bytes": values[count] * values[size], "group_bytes": values[group] * values[size]}
+
+
+def short_of(span, device_bytes):
+    """Bytes of the device the filesystem leaves out, when a grow would add at least a group."""
+    if not span or not device_bytes:
+        return 0
+    missing = device_bytes - span["fs_bytes"]
+    return missing if missing >= span["group_bytes"] else 0
+
+
+def read_filesystem(block, device, active, tools=None, fs_type=None):
+    """{fs, mountpoint, span} of ``device`` as blkid, findmnt and its superblock (``tools``,
+    FilesystemTools) see it ({}, None and None while it is not active). The span is read only
+    of a filesystem of the wanted ``fs_type``: the only one a run may grow."""
+    fs = block.probe(device) if active else {}
+    span = tools.span(device, fs_type) if tools and fs_type and fs.get("TYPE") == fs_type \
+        else None
+    return {"fs": fs, "mountpoint": block.mountpoint(device) if active else None, "span": span}
+
+
+def plan_filesystem(io, params, fs, grew, mountpoint, span=None, device_bytes=None):
+    """Phase 2: format once, or grow the filesystem with the device (the device grew in this
+    run, or the filesystem ``span`` leaves out a group or more of ``device_bytes``)."""
     device = "/dev/mapper/" + params["name"]
     fs_type = params["fs_type"]
     found = fs.get("TYPE")
@@ -62,28 +113,32 @@ def plan_filesystem(io, params, fs, grew, mountpoint):
         # -K: do not discard blocks at mkfs time (a thin device has none allocated anyway)
         return [Action(mkfs, ["-q", "-K"] + (["-f"] if found else []) + [device],
                        "make an XFS filesystem")]
-    if not grew:
+    missing = 0 if grew else short_of(span, device_bytes)
+    if not grew and not missing:
         return []
+    why = "grow the filesystem with the device" if grew else (
+        "grow the filesystem to its device (%d bytes of it unused: the device was grown "
+        "without it)" % missing)
     if fs_type == "ext4":
         steps = []
         if not mountpoint:
             steps.append(Action(io.e2fsck, ["-f", "-p", device],
                                 "check the filesystem, as resize2fs requires offline"))
-        steps.append(Action(io.resize2fs, [device],
-                            "grow the filesystem with the device"))
+        steps.append(Action(io.resize2fs, [device], why))
         return steps
     growfs = io.xfs_growfs
     if mountpoint:
-        return [Action(growfs, [mountpoint], "grow the filesystem with the device")]
+        return [Action(growfs, [mountpoint], why)]
     temp = "/run/devmapper-storage/grow-" + params["name"]
     # mount --mkdir needs util-linux 2.38 (bookworm); bullseye has 2.36
     return [Action(io.mkdir, ["-p", temp], "make a mount point"),
             Action(io.mount, ["-o", "nouuid", device, temp],
                    "mount it (XFS grows only while mounted)"),
-            Action(growfs, [temp], "grow the filesystem with the device"),
+            Action(growfs, [temp], why),
             Action(io.umount, [temp], "unmount it again")]
 
 
-def plan_found_filesystem(io, params, grew, found):
+def plan_found_filesystem(io, params, grew, device_bytes, found):
     """``plan_filesystem`` on what ``read_filesystem`` found."""
-    return plan_filesystem(io, params, found["fs"], grew, found["mountpoint"])
+    return plan_filesystem(io, params, found["fs"], grew, found["mountpoint"], found["span"],
+                           device_bytes)

@@ -16,8 +16,11 @@ description:
     with the given size, and formats it once, as XFS (default) or as ext4 with the options Docker's
     devicemapper driver used (C(-E nodiscard,lazy_itable_init=0,lazy_journal_init=0), then
     C(tune2fs -c -1 -i 0)).
-  - Grows only; growing the device grows its filesystem too. Never formats a device that has a
-    filesystem of another type unless O(force=true), and never reformats one of the same type.
+  - Grows only; growing the device grows its filesystem too, and a filesystem that spans less of
+    the device than it could (by a block group or allocation group or more, as its superblock
+    says, after a run that grew the device stopped before it) is grown into it. Never formats a device
+    that has a filesystem of another type unless O(force=true), and never reformats one of the
+    same type.
   - Returns the filesystem's UUID.
 extends_documentation_fragment:
   - devmapper.storage.common
@@ -109,10 +112,8 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.devmapper.storage.plugins.module_utils.host.lock import LOCK_ARGS
 from ansible_collections.devmapper.storage.plugins.module_utils.base_device import (
-    device_active_now, device_after, device_report, plan_read_device, read_base_device,
+    converge_filesystem, device_after, device_report, plan_read_device, read_base_device,
     requested_sectors)
-from ansible_collections.devmapper.storage.plugins.module_utils.filesystem import (
-    FilesystemTools, plan_found_filesystem, read_filesystem)
 from ansible_collections.devmapper.storage.plugins.module_utils.runners import (
     converge, exit_module, outcome)
 from ansible_collections.devmapper.storage.plugins.module_utils.thin_devices import ThinDeviceIO
@@ -126,11 +127,7 @@ def run_module(module):
                       functools.partial(plan_read_device, io, params, sectors), reread=False)
     actions = list(device.actions)
     if params["state"] == "present":
-        grew = device.decided[0]
-        active = device_active_now(module, params, device.before["pool"])
-        read = functools.partial(read_filesystem, io.block, "/dev/mapper/" + params["name"], active)
-        plan = functools.partial(plan_found_filesystem, FilesystemTools(module), params, grew)
-        actions += converge(module, read, plan, reread=False).actions
+        actions += converge_filesystem(module, io, params, device, sectors)
     result = outcome(actions, **device_report(io, params, sectors))
     if module._diff:
         result["diff"] = {"before": device.before["view"],
