@@ -28,11 +28,21 @@ DEFAULTS = "/etc/default/docker"
 DROPIN_TO_DEFAULTS = (
     "rm %s && printf '%%s\\n' 'DOCKER_OPTS=\"--storage-driver=devicemapper\"' >> %s "
     "&& systemctl daemon-reload && systemctl restart docker.service" % (DROPIN, DEFAULTS))
+# RHEL's docker.service takes DOCKER_STORAGE_OPTIONS from /etc/sysconfig/docker-storage, which
+# container-storage-setup writes; Debian's reads no such file, so a drop-in says so here
+SYSCONFIG = "/etc/sysconfig/docker-storage"
+DEFAULTS_TO_SYSCONFIG = (
+    "sed -i '/^DOCKER_OPTS=\"--storage-driver=devicemapper\"$/d' %s && mkdir -p /etc/sysconfig "
+    "&& printf '%%s\\n' 'DOCKER_STORAGE_OPTIONS=\"--storage-driver devicemapper\"' > %s "
+    "&& printf '%%s\\n' '[Service]' 'EnvironmentFile=-%s' 'ExecStart=' "
+    "'ExecStart=/usr/sbin/dockerd -H fd:// $DOCKER_STORAGE_OPTIONS' > %s "
+    "&& systemctl daemon-reload && systemctl restart docker.service"
+    % (DEFAULTS, SYSCONFIG, SYSCONFIG, DROPIN))
 FLAG_TO_DAEMON_JSON = (
-    "sed -i '/^DOCKER_OPTS=\"--storage-driver=devicemapper\"$/d' %s "
+    "rm %s %s && systemctl daemon-reload "
     "&& printf '%%s\\n' '{\"storage-driver\": \"devicemapper\", "
     "\"iptables\": false, \"bridge\": \"none\"}' > /etc/docker/daemon.json "
-    "&& systemctl restart docker.service" % DEFAULTS)
+    "&& systemctl restart docker.service" % (DROPIN, SYSCONFIG))
 IMAGES = "docker images --no-trunc --format '{{.Repository}}:{{.Tag}} {{.ID}}' | sort"
 
 
@@ -108,6 +118,14 @@ def test_docker_on_its_own_loop_lvm_pool_with_images_is_refused_before_anything_
     refusal = site_refuses(lab, g, "dockerd is given storage options as flags")
     assert ("--storage-driver=devicemapper (DOCKER_OPTS in %s)" % DEFAULTS) in refusal
     assert DEFAULTS in refusal.split("Nothing")[1]
+
+    # the driver in DOCKER_STORAGE_OPTIONS of /etc/sysconfig/docker-storage (container-storage-
+    # setup's file on RHEL), expanded by a drop-in's EnvironmentFile=
+    g.sh(DEFAULTS_TO_SYSCONFIG)
+    assert g.out(IMAGES) == images
+    refusal = site_refuses(lab, g, "dockerd is given storage options as flags")
+    assert ("--storage-driver devicemapper (DOCKER_STORAGE_OPTIONS in %s)" % SYSCONFIG) in refusal
+    assert SYSCONFIG in refusal.split("Nothing")[1]
 
     # the same pool named in daemon.json alone
     g.sh(FLAG_TO_DAEMON_JSON)
