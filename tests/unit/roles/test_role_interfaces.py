@@ -91,8 +91,7 @@ def _tasks(block_list):
     for task in block_list or []:
         yield task
         for key in ("block", "rescue", "always"):
-            for inner in _tasks(task.get(key)):
-                yield inner
+            yield from _tasks(task.get(key))
 
 
 @pytest.mark.parametrize("role", ROLES)
