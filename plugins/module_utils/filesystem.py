@@ -14,6 +14,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import re
+
 from ansible_collections.devmapper.storage.plugins.module_utils.runners import (
     Action,
     ModuleError,
@@ -37,14 +39,20 @@ class FilesystemTools(object):
         self.umount = ToolRunner(module, "umount")
         self.dumpe2fs = ToolRunner(module, "dumpe2fs")
         self.xfs_db = ToolRunner(module, "xfs_db")
+        self.xfs_info = ToolRunner(module, "xfs_info")
 
     def mkfs(self, fs_type):
         return ToolRunner(self.module, "mkfs." + fs_type)
 
-    def span(self, device, fs_type):
-        """``parse_span`` of the filesystem's superblock (read only); None for another type."""
+    def span(self, device, fs_type, mountpoint=None):
+        """``parse_span`` of the filesystem's superblock (read only); None for another type. A
+        mounted XFS is asked through its mount point: its superblock on the device lags behind
+        a grow until the log is written back (xfs_db read the size before xfs_growfs there)."""
         if fs_type == "ext4":
             dummy, out, dummy = self.dumpe2fs.run(["-h", device])
+        elif fs_type == "xfs" and mountpoint:
+            dummy, out, dummy = self.xfs_info.run([mountpoint])
+            fs_type = "xfs_info"
         elif fs_type == "xfs":
             dummy, out, dummy = self.xfs_db.run(["-r", "-c", "sb 0", "-c", XFS_SPAN, device])
         else:
@@ -57,14 +65,29 @@ class FilesystemTools(object):
 # small for one may be left out, so only a shortfall of a group or more is one to grow into)
 XFS_SPAN = "print dblocks blocksize agblocks"
 SPAN_FIELDS = {"ext4": ("Block count", "Block size", "Blocks per group"),
-               "xfs": ("dblocks", "blocksize", "agblocks")}
+               "xfs": ("dblocks", "blocksize", "agblocks"),
+               "xfs_info": ("data blocks", "data bsize", "agsize")}
+XFS_INFO_FIELD = re.compile(r"(agsize|bsize|blocks)=(\d+)")
+
+
+def _xfs_info_fields(text):
+    """xfs_info's ``agsize=`` (meta-data line) and the data section's ``bsize=``/``blocks=``."""
+    values = {}
+    for line in text.splitlines():
+        section = line.split("=", 1)[0].strip()
+        for key, value in XFS_INFO_FIELD.findall(line):
+            if key == "agsize" and section == "meta-data":
+                values["agsize"] = int(value)
+            elif section == "data" and key != "agsize":
+                values["data " + key] = int(value)
+    return values
 
 
 def parse_span(fs_type, text):
-    """{fs_bytes, group_bytes} from ``dumpe2fs -h`` (``Field:  value`` lines) or xfs_db's print
-    (``field = value`` lines)."""
-    values = {}
-    for line in text.splitlines():
+    """{fs_bytes, group_bytes} from ``dumpe2fs -h`` (``Field:  value`` lines), xfs_db's print
+    (``field = value`` lines) or xfs_info (fs_type ``xfs_info``)."""
+    values = _xfs_info_fields(text) if fs_type == "xfs_info" else {}
+    for line in text.splitlines() if fs_type != "xfs_info" else []:
         key, sep, value = line.partition(":" if fs_type == "ext4" else "=")
         if sep and key.strip() in SPAN_FIELDS[fs_type]:
             values[key.strip()] = int(value.strip())
@@ -89,9 +112,10 @@ def read_filesystem(block, device, active, tools=None, fs_type=None):
     FilesystemTools) see it ({}, None and None while it is not active). The span is read only
     of a filesystem of the wanted ``fs_type``: the only one a run may grow."""
     fs = block.probe(device) if active else {}
-    span = tools.span(device, fs_type) if tools and fs_type and fs.get("TYPE") == fs_type \
-        else None
-    return {"fs": fs, "mountpoint": block.mountpoint(device) if active else None, "span": span}
+    mountpoint = block.mountpoint(device) if active else None
+    span = tools.span(device, fs_type, mountpoint) \
+        if tools and fs_type and fs.get("TYPE") == fs_type else None
+    return {"fs": fs, "mountpoint": mountpoint, "span": span}
 
 
 def plan_filesystem(io, params, fs, grew, mountpoint, span=None, device_bytes=None):

@@ -4,8 +4,8 @@ device's size (blockdev), on test hosts of each release: made, after the device 
 filesystem grew into it.
 
 Usage: capture_filesystems.py LAB GUEST:RELEASE [GUEST:RELEASE ...]
-Writes tests/unit/fixtures/fs_span_RELEASE.json ({"commands": [{stage, fs, command, rc, stdout,
-stderr}]}, as tests/unit/captured.py reads it). Everything is made on sparse files under /root
+Writes tests/unit/fixtures/fs_span_RELEASE.json ({"commands": [{stage, fs, mounted, command, rc,
+stdout, stderr}]}, as tests/unit/captured.py reads it). Everything is made on sparse files under /root
 and removed again.
 """
 
@@ -57,10 +57,22 @@ def capture(guest):
                 must(guest, "truncate -s %dM %s && losetup -c $(losetup -j %s -n -O NAME) && "
                             "dmsetup reload %s --table \"%s\" && dmsetup resume %s"
                      % (large, image, image, name, table(large, image), name))
-            if stage == "grown":
+            if stage == "grown" and fs == "ext4":
                 must(guest, GROW[fs])
             for command in (SPAN[fs], "blockdev --getsize64 /dev/mapper/" + name):
-                records.append(dict(sh(guest, command), stage=stage, fs=fs))
+                records.append(dict(sh(guest, command), stage=stage, fs=fs, mounted=False))
+            if fs == "xfs":
+                # mounted (grown while mounted, in the last stage): xfs_info through the mount
+                # point, and xfs_db's read of the device beside it
+                must(guest, "mkdir -p /mnt/span && mount -o nouuid /dev/mapper/%s /mnt/span%s"
+                     % (name, " && xfs_growfs /mnt/span" if stage == "grown" else ""))
+                for command in ("xfs_info /mnt/span", SPAN[fs]):
+                    records.append(dict(sh(guest, command), stage=stage, fs=fs, mounted=True))
+                must(guest, "umount /mnt/span")
+                if stage == "grown":
+                    # unmounted again: the superblock on the device is written back
+                    records.append(dict(sh(guest, SPAN[fs]), stage="grown_unmounted", fs=fs,
+                                        mounted=False))
         must(guest, "dmsetup remove %s && losetup -d $(losetup -j %s -n -O NAME) && rm %s"
              % (name, image, image))
     return records
