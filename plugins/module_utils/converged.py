@@ -137,7 +137,7 @@ def recorded_spec(record):
     spec = record.get("spec")
     if not isinstance(spec, dict):
         return None, ["the record lists nothing to compare (written by an older release)"]
-    return dict(spec_of(spec)), []
+    return spec_of(spec), []
 
 
 def new_record(fingerprint, observed, spec):

@@ -4,7 +4,7 @@
 """The filesystem on a base thin device: formatted once, grown with the device.
 
 ``plan_filesystem`` is pure: it gets what blkid found on the device, whether the device grew,
-how much of the device the filesystem spans (its superblock, through dumpe2fs or xfs_db) and
+how much of the device the filesystem spans (dumpe2fs, xfs_db, or xfs_info when mounted) and
 where it is mounted, and returns the actions (``FilesystemTools`` holds their runners). Comparing
 the spans, not only "the device grew in this run", grows a filesystem that an earlier run left
 smaller than its device (the device grown, the run stopped before the filesystem).
@@ -83,19 +83,28 @@ def _xfs_info_fields(text):
     return values
 
 
-def parse_span(fs_type, text):
-    """{fs_bytes, group_bytes} from ``dumpe2fs -h`` (``Field:  value`` lines), xfs_db's print
-    (``field = value`` lines) or xfs_info (fs_type ``xfs_info``)."""
-    values = _xfs_info_fields(text) if fs_type == "xfs_info" else {}
-    for line in text.splitlines() if fs_type != "xfs_info" else []:
-        key, sep, value = line.partition(":" if fs_type == "ext4" else "=")
-        if sep and key.strip() in SPAN_FIELDS[fs_type]:
+def _named_fields(text, separator, names):
+    """``name<separator> value`` lines (dumpe2fs -h: ``:``; xfs_db's print: ``=``) of ``names``."""
+    values = {}
+    for line in text.splitlines():
+        key, sep, value = line.partition(separator)
+        if sep and key.strip() in names:
             values[key.strip()] = int(value.strip())
-    count, size, group = SPAN_FIELDS[fs_type]
-    missing = [field for field in SPAN_FIELDS[fs_type] if field not in values]
+    return values
+
+
+def parse_span(form, text):
+    """{fs_bytes, group_bytes} from ``dumpe2fs -h`` (``form`` ext4), xfs_db's print (xfs) or
+    xfs_info (xfs_info)."""
+    if form == "xfs_info":
+        values = _xfs_info_fields(text)
+    else:
+        values = _named_fields(text, ":" if form == "ext4" else "=", SPAN_FIELDS[form])
+    count, size, group = SPAN_FIELDS[form]
+    missing = [field for field in SPAN_FIELDS[form] if field not in values]
     if missing:
         raise ModuleError("cannot read the %s filesystem's size: no %s in its superblock"
-                          % (fs_type, ", ".join(missing)))
+                          % (form, ", ".join(missing)))
     return {"fs_bytes": values[count] * values[size], "group_bytes": values[group] * values[size]}
 
 
@@ -107,14 +116,13 @@ def short_of(span, device_bytes):
     return missing if missing >= span["group_bytes"] else 0
 
 
-def read_filesystem(block, device, active, tools=None, fs_type=None):
+def read_filesystem(block, device, active, tools, fs_type):
     """{fs, mountpoint, span} of ``device`` as blkid, findmnt and its superblock (``tools``,
     FilesystemTools) see it ({}, None and None while it is not active). The span is read only
     of a filesystem of the wanted ``fs_type``: the only one a run may grow."""
     fs = block.probe(device) if active else {}
     mountpoint = block.mountpoint(device) if active else None
-    span = tools.span(device, fs_type, mountpoint) \
-        if tools and fs_type and fs.get("TYPE") == fs_type else None
+    span = tools.span(device, fs_type, mountpoint) if fs.get("TYPE") == fs_type else None
     return {"fs": fs, "mountpoint": mountpoint, "span": span}
 
 

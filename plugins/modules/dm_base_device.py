@@ -18,9 +18,9 @@ description:
     C(tune2fs -c -1 -i 0)).
   - Grows only; growing the device grows its filesystem too, and a filesystem that spans less of
     the device than it could (by a block group or allocation group or more, as its superblock
-    says, after a run that grew the device stopped before it) is grown into it. Never formats a device
-    that has a filesystem of another type unless O(force=true), and never reformats one of the
-    same type.
+    says, after a run that grew the device stopped before it) is grown into it. Never formats a
+    device that has a filesystem of another type unless O(force=true), and never reformats one
+    of the same type.
   - Returns the filesystem's UUID.
 extends_documentation_fragment:
   - devmapper.storage.common
