@@ -7,11 +7,13 @@ P2  Docker downtime in a loop-lvm -> direct-lvm migration (playbooks/migrate.yml
 P3  sequential write throughput: thin device of direct_lvm's pool / the raw backing disk
     (goal >= 0.9), and loop-lvm pool / direct-lvm pool
 P4  site.yml converge wall time on 1, 2, 4 and 8 fresh guests (goal: 8 guests <= 2 x 1 guest)
+R1  the fleet report of 10,000 hosts rendered and screenshotted in headless chromium (goal <= 5 s;
+    benchmarks/fleet_report.py, no guest)
 
 Where a figure misses its goal, the results say where the time went: the playbook runs are timed
 task by task (benchmarks/callback_plugins/task_timer.py) and the slowest tasks are listed.
 
-Usage: benchmarks/run [--keep] [--lab NAME] [--mib N] [--only P1,P2,P3,P4] [--p4-sizes 1,2,4,8]
+Usage: benchmarks/run [--keep] [--lab NAME] [--mib N] [--only P1,P2,P3,P4,R1] [--p4-sizes 1,2,4,8]
 """
 
 import argparse
@@ -271,7 +273,7 @@ def main():
     parser.add_argument("--lab", default="bench")
     parser.add_argument("--keep", action="store_true")
     parser.add_argument("--mib", type=int, default=512, help="MiB written per P3 measurement")
-    parser.add_argument("--only", default="P1,P2,P3,P4", help="figures to measure")
+    parser.add_argument("--only", default="P1,P2,P3,P4,R1", help="figures to measure")
     parser.add_argument("--p4-sizes", default="1,2,4,8", help="fleet sizes for P4")
     args = parser.parse_args()
     lab = args.lab
@@ -345,6 +347,10 @@ def main():
 
         if "P4" in only:
             p4(lab, [int(n) for n in args.p4_sizes.split(",")], report, profile)
+
+        if "R1" in only:
+            from fleet_report import r1  # pylint: disable=import-outside-toplevel
+            r1(report, profile)
     finally:
         if specs and not args.keep:
             sh(["testhost", "-l", lab, "down"])

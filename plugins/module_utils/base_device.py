@@ -50,7 +50,7 @@ def requested_sectors(params):
 
 def read_base_device(io, params):
     """{pool, view}: the pool as read, and the device as the diff shows it."""
-    pool = io.read_pool(params["pool"], [params["device_id"]])
+    pool = io.read_pool(params["pool"])
     return {"pool": pool, "view": describe(io, params, pool)}
 
 
@@ -65,9 +65,6 @@ def plan_device(io, params, pool, sectors):
     dev_id, name = params["device_id"], params["name"]
     active = pool["active"]
     known = id_known(pool, dev_id)
-    if known is None:
-        raise ModuleError("cannot tell which thin ids pool %s holds: thin_ls is missing "
-                          "(install thin-provisioning-tools)" % params["pool"])
     check_name_free(active, name, dev_id)
     actions = []
     if params["state"] == "absent":
@@ -144,4 +141,4 @@ def device_after(module, io, params, before, sectors):
         present = params["state"] == "present"
         return dict(before, active=present, size=sectors * SECTOR if present else None,
                     fs_type=params["fs_type"] if present else None)
-    return describe(io, params, io.read_pool(params["pool"], [params["device_id"]]))
+    return describe(io, params, io.read_pool(params["pool"]))

@@ -14,7 +14,6 @@ __metaclass__ = type
 
 import os
 import stat
-import struct
 
 from ansible_collections.devmapper.storage.plugins.module_utils.dm_parsers import (
     parse_thin_pool_table,
@@ -25,13 +24,16 @@ from ansible_collections.devmapper.storage.plugins.module_utils.runners import (
     Action,
     ModuleError,
 )
+from ansible_collections.devmapper.storage.plugins.module_utils.thin_metadata import (
+    BLOCK,
+    parse_superblock,
+)
 from ansible_collections.devmapper.storage.plugins.module_utils.sizes import (
     SECTOR,
     human,
     round_down,
 )
 
-THIN_SUPERBLOCK_MAGIC = 27022010
 # dm-thin cannot use more metadata than this; a larger metadata device is not an error, but its
 # excess must not look like room to grow into on every run.
 MAX_METADATA_BYTES = 255 * (1 << 14) * 8 * SECTOR
@@ -52,14 +54,17 @@ def device_size(path):
 
 
 def metadata_kind(path):
-    """'empty' (all zeros: the kernel formats it), 'thin' (a thin-pool superblock) or 'other'."""
+    """(kind, needs_check) of a metadata device: kind 'empty' (all zeros: the kernel formats
+    it), 'thin' (a thin-pool superblock) or 'other'; needs_check the superblock's flag (the
+    kernel sets it on a metadata error, and then brings the pool up read-only)."""
     with open(path, "rb") as handle:
-        block = handle.read(4096)
+        block = handle.read(BLOCK)
     if not block.strip(b"\0"):
-        return "empty"
-    if len(block) >= 40 and struct.unpack_from("<Q", block, 32)[0] == THIN_SUPERBLOCK_MAGIC:
-        return "thin"
-    return "other"
+        return "empty", False
+    superblock = parse_superblock(block)
+    if superblock is not None:
+        return "thin", superblock["needs_check"]
+    return "other", False
 
 
 def describe_device(path, role):
@@ -102,13 +107,11 @@ def plan_dm_pool(io, params, current, devices):
         if current["users"]:
             raise ModuleError("pool %s is in use by the thin devices %s; remove them first"
                               % (name, ", ".join(current["users"])))
-        unlisted = current["thin_ids"] is None
         if state == "absent" and not params["force"] and (
-                current["thin_ids"] or (unlisted and may_hold_thins(current))):
+                current["thin_ids"] or may_hold_thins(current)):
             detail = ("holds thin devices %s" % current["thin_ids"]) if current["thin_ids"] \
-                else "may hold thin devices (transaction id %s, %s data blocks used; its thin " \
-                     "ids were not listed)" % (current["status"].transaction_id,
-                                               current["status"].data_used)
+                else "has been used (transaction id %s, %s data blocks used)" % (
+                    current["status"].transaction_id, current["status"].data_used)
             raise ModuleError("pool %s %s; removing it destroys them. Set force=true to remove it"
                               % (name, detail))
         actions.append(io.dm.remove(name, "remove the pool's device-mapper device"))
@@ -151,6 +154,12 @@ def plan_dm_pool(io, params, current, devices):
             raise ModuleError("metadata_device: %s holds no thin-pool metadata; state=active only "
                               "brings back an existing pool (use state=present to create one)"
                               % meta["path"])
+        if meta["kind"] == "thin" and meta["needs_check"]:
+            # thin_check found the metadata clean (dm_devices); with the flag the kernel would
+            # bring the pool up read-only
+            actions.append(io.dm.clear_needs_check(
+                meta["path"], "clear the needs_check flag the kernel set on the metadata (thin_check "
+                "found it clean); with it the pool would come up read-only"))
         actions.append(io.dm.create(name, table, "create the pool" if meta["kind"] != "thin"
                                     else "re-create the pool's table over its existing metadata"))
         return actions
@@ -199,16 +208,8 @@ def dm_pool_info(current, name):
             "active_thin_devices": current["users"], "thin_device_count": None}
     if current.get("thin_ids") is not None:
         info["thin_device_count"] = len(current["thin_ids"])
-    elif current.get("thin_ids_why"):
-        info["thin_device_count_why"] = current["thin_ids_why"]
     info.update(status)
     return info
-
-
-# Listing the thin ids takes a metadata snapshot: two messages to the pool, each a transaction of
-# its metadata. A read-only run (state=info, check mode) does not take one.
-NOT_COUNTED = ("not counted: listing a pool's thin devices takes a metadata snapshot, which a "
-               "read-only run does not take")
 
 
 def read_dm(io, params):
@@ -216,21 +217,14 @@ def read_dm(io, params):
     if current is not None:
         current["users"] = sorted(io.dm.active_thins(current["devno"]))
         current["metadata_path"] = metadata_path(current["table"])
-        current["thin_ids"] = None
-        if params["state"] == "info" or io.module.check_mode:
-            current["thin_ids_why"] = NOT_COUNTED
-        elif params["state"] == "absent":
-            try:
-                current["thin_ids"] = io.dm.thin_ids_in_metadata(params["name"],
-                                                                 current["metadata_path"])
-            except ModuleError:
-                current["thin_ids"] = None     # a metadata snapshot is already held elsewhere
+        current["thin_ids"] = io.dm.thin_ids_in_metadata(current["metadata_path"])
     return current
 
 
 def may_hold_thins(current):
-    """Whether a pool whose thin ids were not listed may hold thin devices: it has had a
-    transaction or uses data blocks (both in its status); a pool just made has neither."""
+    """Whether a pool has been used, by its status: it has had a transaction or uses data blocks
+    (a pool just made has neither). Removing such a pool takes force even when its metadata
+    lists no thin id."""
     status = current["status"]
     return bool(status.transaction_id or status.data_used or status.failed)
 
@@ -240,7 +234,8 @@ def dm_devices(io, params, current):
     for role in ("data", "metadata"):
         device = describe_device(params[role + "_device"], role + "_device")
         if current is None:
-            device["kind"] = metadata_kind(device["path"]) if role == "metadata" else None
+            device["kind"], device["needs_check"] = metadata_kind(device["path"]) \
+                if role == "metadata" else (None, False)
             device["signature"] = blkid_signature(io, device["path"])
         devices[role] = device
     if current is None and devices["metadata"]["kind"] == "thin":

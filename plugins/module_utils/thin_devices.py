@@ -25,8 +25,7 @@ from ansible_collections.devmapper.storage.plugins.module_utils.sizes import (
 )
 
 
-NOT_LISTED = ("not listed: listing a pool's thin ids takes a metadata snapshot, two messages to "
-              "the pool (read_metadata=true takes one)")
+NOT_LISTED = "not listed: read_metadata=true lists them"
 
 
 class ThinDeviceIO(object):
@@ -37,26 +36,20 @@ class ThinDeviceIO(object):
         self.dm = DeviceMapper(module)
         self.block = BlockDevices(module)
 
-    def read_pool(self, pool, asked_ids=None, read_metadata=True):
-        """The pool: table, status, its active thin devices and the thin ids its metadata holds.
-
-        With ``asked_ids``, the ids the caller plans for: when each is active (so it is in the
-        metadata), the metadata is not read (``thin_ids`` None): reading it takes a metadata
-        snapshot, two pool transactions and thin_ls. ``read_metadata=False`` never reads it
-        (``thin_ids_why`` says so)."""
+    def read_pool(self, pool, read_metadata=True):
+        """The pool: table, status, its active thin devices and the thin ids its metadata holds
+        (read from the metadata device, no message to the pool; ``read_metadata=False`` does not
+        read them, and ``thin_ids_why`` says so)."""
         current = self.dm.read_thin_pool(pool)
         if current is None:
             raise ModuleError("pool: no device-mapper pool named %s (for an LVM pool give "
                               "VG-POOL-tpool, e.g. docker-thinpool-tpool)" % pool)
         current["active"] = self.dm.active_thins(current["devno"])
-        active_ids = set(dev["device_id"] for dev in current["active"].values())
-        ids = None
-        if not read_metadata:
+        current["thin_ids"] = None
+        if read_metadata:
+            current["thin_ids"] = self.dm.thin_ids_in_metadata(metadata_path(current["table"]))
+        else:
             current["thin_ids_why"] = NOT_LISTED
-        elif current["status"].held_root is None and \
-                (asked_ids is None or not set(asked_ids) <= active_ids):
-            ids = self.dm.thin_ids_in_metadata(pool, metadata_path(current["table"]))
-        current["thin_ids"] = ids
         return current
 
 
@@ -68,10 +61,8 @@ def name_of_id(active, thin_id):
 
 
 def id_known(pool_state, thin_id):
-    """True/False from the metadata; when thin_ls could not tell, an active device proves it."""
-    if pool_state["thin_ids"] is not None:
-        return thin_id in pool_state["thin_ids"]
-    return name_of_id(pool_state["active"], thin_id) is not None or None
+    """Whether the pool's metadata holds ``thin_id`` (read_pool read it)."""
+    return thin_id in pool_state["thin_ids"]
 
 
 def activate_action(io, pool_name, name, thin_id, sectors):
@@ -104,9 +95,6 @@ def plan_snapshot(io, params, pool):
     name = params["name"]
     active = pool["active"]
     known = id_known(pool, snap)
-    if known is None:
-        raise ModuleError("cannot tell which thin ids pool %s holds: thin_ls is missing "
-                          "(install thin-provisioning-tools)" % params["pool"])
     actions = []
     if params["state"] == "absent":
         if name and name in active:
@@ -161,9 +149,7 @@ def thin_devices_report(pool):
     """The thin devices of a pool as read, as dm_snapshot_info reports them."""
     report = {"thin_ids": pool["thin_ids"], "active_devices": pool["active"]}
     if pool["thin_ids"] is None:
-        report["thin_ids_why"] = pool.get("thin_ids_why") or (
-            "not listed: a metadata snapshot is held already" if pool["status"].held_root
-            is not None else "not listed: thin_ls is missing (install thin-provisioning-tools)")
+        report["thin_ids_why"] = pool["thin_ids_why"]
     return report
 
 

@@ -63,24 +63,27 @@ class VolumeGroupIO(object):
         holders = "/sys/class/block/%s/holders" % os.path.basename(real)
         if os.path.isdir(holders):
             probe["holders"] = sorted(os.listdir(holders))
-        probe["partition_holders"] = partition_holders(os.path.basename(real))
+        probe["partitions"] = partitions(os.path.basename(real))
+        probe["partition_holders"] = dict((os.path.basename(p), h) for p, h in
+                                          probe["partitions"].items() if h)
+        probe["partition_signatures"] = dict(
+            (p, signatures(self.block.probe(p, strict=True))) for p in probe["partitions"])
         return probe
 
 
-def partition_holders(name):
-    """{partition: [holders]} of the disk ``name``'s partitions that something holds (an active
-    PV's LV, a RAID, dm-crypt), from sysfs."""
+def partitions(name):
+    """{/dev/PARTITION: [holders]} of the disk ``name``'s partitions, from sysfs (holders: an
+    active PV's LV, a RAID, dm-crypt)."""
     base = "/sys/class/block/%s" % name
-    held = {}
+    found = {}
     if not os.path.isdir(base):
-        return held
+        return found
     for entry in sorted(os.listdir(base)):
         if os.path.exists(os.path.join(base, entry, "partition")):
             holders_dir = os.path.join(base, entry, "holders")
-            holders = sorted(os.listdir(holders_dir)) if os.path.isdir(holders_dir) else []
-            if holders:
-                held[entry] = holders
-    return held
+            found["/dev/" + entry] = sorted(os.listdir(holders_dir)) \
+                if os.path.isdir(holders_dir) else []
+    return found
 
 
 # Signatures that force never wipes: members of something that may be alive elsewhere
@@ -128,6 +131,24 @@ def plan_volume_group(io, params, current, probes):
                               "force does not override this"
                               % (path, "; ".join("%s held by %s" % (part, ", ".join(h))
                                                  for part, h in sorted(held.items()))))
+        # a partition LVM lists, active or not: wiping the disk's partition table loses it
+        pv_parts = ["%s (%s)" % (part, ("volume group " + pvs[part]) if pvs[part] else "no VG")
+                    for part in sorted(probe.get("partitions") or {}) if part in pvs]
+        if pv_parts:
+            raise ModuleError("devices: %s has partitions that are LVM physical volumes: %s. "
+                              "force does not override this: take them out of LVM first "
+                              "(vgremove, pvremove), or name the partition instead of the disk"
+                              % (path, ", ".join(pv_parts)))
+        # a partition that is a member of something (not held: a closed LUKS volume, a RAID
+        # member of an array not assembled, a PV pvs does not list): lost with the partition table
+        part_members = ["%s is %s" % (part, NEVER_WIPED[sig]) for part, sigs
+                        in sorted((probe.get("partition_signatures") or {}).items())
+                        for sig in sigs if sig in NEVER_WIPED]
+        if part_members:
+            raise ModuleError("devices: %s has a partition that wiping it would destroy: %s. "
+                              "force does not override this: name a free partition instead of "
+                              "the disk, or wipe the disk by hand (wipefs --all) once you know "
+                              "its partitions are not in use" % (path, "; ".join(part_members)))
         # (an orphan PV that pvs lists has owner "": it joins the VG as it is)
         never_wiped = [NEVER_WIPED[s] for s in probe["signatures"] if s in NEVER_WIPED]
         if never_wiped and owner is None:

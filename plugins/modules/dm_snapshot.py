@@ -19,10 +19,12 @@ description:
     pool's thin devices.
   - Idempotent by id and name. The kernel's EEXIST, ENODATA and EBUSY answers are reported as
     sentences that name the thin id and the pool.
-  - Needs C(thin_ls) (thin-provisioning-tools) to know which ids the pool's metadata holds.
+  - Knows which ids the pool holds from its metadata device, read without a message to the
+    pool, so check mode changes nothing, not even the pool's metadata.
 extends_documentation_fragment:
   - devmapper.storage.common
   - devmapper.storage.host_lock
+  - devmapper.storage.option_names
 attributes:
   check_mode:
     description: Reports the exact commands it would run in RV(actions), and runs none.
@@ -107,7 +109,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.devmapper.storage.plugins.module_utils.host.lock import LOCK_ARGS
 from ansible_collections.devmapper.storage.plugins.module_utils.runners import (
-    converge, exit_module, outcome)
+    OPTION_NAMES_ARGS, converge, exit_module, outcome)
 from ansible_collections.devmapper.storage.plugins.module_utils.thin_devices import (
     ThinDeviceIO, plan_snapshot, pool_view, predict_snapshot, validate_snapshot_params)
 
@@ -128,7 +130,7 @@ def run_module(module):
 def main():
     module = AnsibleModule(
         argument_spec=dict(
-            LOCK_ARGS,
+            dict(LOCK_ARGS, **OPTION_NAMES_ARGS),
             pool=dict(type="str", required=True),
             snapshot_id=dict(type="int", required=True),
             origin_id=dict(type="int"),

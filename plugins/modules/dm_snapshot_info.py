@@ -14,17 +14,15 @@ version_added: 0.1.0
 description:
   - Reports a thin pool's active thin devices (device-mapper name, thin id, size) and, with
     O(read_metadata=true), every thin id its metadata holds, active or not.
-  - By default it changes nothing, not even the pool's metadata. Listing the thin ids takes a
-    metadata snapshot (C(reserve_metadata_snap), C(thin_ls), C(release_metadata_snap)), two
-    messages to the pool, each a commit of its metadata; the data, the thin devices and the
-    transaction id stay as they are. O(read_metadata=true) asks for that, and check mode never
-    takes one.
+  - Changes nothing, not even the pool's metadata. The thin ids are read from the metadata
+    device as the pool's last committed transaction left it, without a metadata snapshot or any
+    other message to the pool (C(thin_ls) cannot read a live pool's metadata without one).
 extends_documentation_fragment:
   - devmapper.storage.read_only
   - devmapper.storage.common
 attributes:
   check_mode:
-    description: Runs the same in check mode, without the metadata snapshot of O(read_metadata).
+    description: Runs the same in check mode.
 options:
   pool:
     description: Device-mapper name of the thin pool (C(docker-thinpool); for an LVM pool C(VG-LV-tpool)).
@@ -32,8 +30,7 @@ options:
     required: true
   read_metadata:
     description:
-      - Also list the thin ids in the pool's metadata with C(thin_ls) on a metadata snapshot
-        (needs thin-provisioning-tools). Not in check mode.
+      - Also list the thin ids in the pool's metadata.
     type: bool
     default: false
 seealso:
@@ -55,7 +52,7 @@ EXAMPLES = r"""
 
 RETURN = r"""
 thin_ids:
-  description: Thin ids in the pool's metadata; null unless O(read_metadata=true) outside check mode.
+  description: Thin ids in the pool's metadata; null unless O(read_metadata=true).
   returned: always
   type: list
   elements: int
@@ -83,7 +80,7 @@ from ansible_collections.devmapper.storage.plugins.module_utils.thin_devices imp
 def run_module(module):
     params = check_inputs(module.params, (("pool", "dm_name"),))
     pool = ThinDeviceIO(module).read_pool(
-        params["pool"], read_metadata=params["read_metadata"] and not module.check_mode)
+        params["pool"], read_metadata=params["read_metadata"])
     return outcome([], **thin_devices_report(pool))
 
 

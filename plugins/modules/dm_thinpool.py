@@ -22,7 +22,9 @@ description:
   - Raw pools get the table C(0 LEN thin-pool META DATA BLOCK LOW_WATER N FEATURES); when the data or
     metadata device has grown the table is reloaded (suspend, reload, resume).
   - O(state=active) brings back an inactive pool after a reboot (LVM activation, or for raw pools
-    the table over the re-attached devices after C(thin_check)).
+    the table over the re-attached devices after C(thin_check)). A C(needs_check) flag the kernel
+    set in clean metadata is cleared first (C(thin_check --clear-needs-check-flag)), as a step of
+    the plan; with it the pool would come up read-only.
   - Every run returns RV(pool), the pool's usage and settings.
 extends_documentation_fragment:
   - devmapper.storage.common
@@ -200,12 +202,12 @@ pool:
       type: bool
     thin_device_count:
       description:
-        - Thin devices in the pool (LVM thin volumes; for raw pools from the metadata, listed
-          only when O(state=absent) outside check mode). Null when not counted.
+        - Thin devices in the pool (LVM thin volumes; for raw pools the thin ids of the
+          metadata's last committed transaction, read from the metadata device without a
+          message to the pool). Null when not counted.
       type: int
     thin_device_count_why:
-      description: Why a raw pool's thin devices were not counted (a read-only run takes no
-        metadata snapshot, which is two transactions of the pool's metadata).
+      description: Why an LVM pool's thin devices were not counted.
       type: str
     profile:
       description: The attached LVM metadata profile (LVM pools).

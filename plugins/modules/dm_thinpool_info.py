@@ -15,10 +15,9 @@ description:
   - Reports a thin pool as P(devmapper.storage.dm_thinpool#module) reports it after a run, with data
     and metadata in use, the kernel's flags (C(needs_check), out of data space, read-only), the block
     size and low water mark, and for LVM pools the profile and whether dmeventd monitors it.
-  - Changes nothing, not even the pool's metadata; a raw pool's thin devices are not counted,
-    because listing them takes a metadata snapshot (two messages to the pool, each a metadata
-    transaction); RV(pool.thin_device_count_why) says so. An LVM pool's thin volumes are counted
-    from C(lvs).
+  - Changes nothing, not even the pool's metadata; a raw pool's thin devices are counted from
+    its metadata device as the last committed transaction left it (read directly, with no metadata
+    snapshot and no message to the pool). An LVM pool's thin volumes are counted from C(lvs).
   - A pool that does not exist is reported with RV(pool.exists=false), not as a failure.
 extends_documentation_fragment:
   - devmapper.storage.read_only
@@ -84,9 +83,9 @@ pool:
       type: bool
     thin_device_count:
       description:
-        - Thin devices in an LVM pool (its thin volumes). Null when not counted, with
-          RV(pool.thin_device_count_why), for a raw pool and for an LVM pool in use without thin
-          volumes (Docker's devicemapper driver makes its devices with pool messages, not as LVs).
+        - Thin devices in the pool (an LVM pool's thin volumes, a raw pool's thin ids). Null,
+          with RV(pool.thin_device_count_why), for an LVM pool in use without thin volumes
+          (Docker's devicemapper driver makes its devices with pool messages, not as LVs).
       type: int
     thin_device_count_why:
       description: Why the pool's thin devices were not counted.

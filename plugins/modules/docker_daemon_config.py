@@ -25,6 +25,7 @@ description:
   - Does not restart Docker; a role notifies a handler when the task reports a change.
 extends_documentation_fragment:
   - devmapper.storage.common
+  - devmapper.storage.option_names
   - devmapper.storage.host_lock
 attributes:
   check_mode:
@@ -91,7 +92,7 @@ from ansible_collections.devmapper.storage.plugins.module_utils.host.lock import
 from ansible_collections.devmapper.storage.plugins.module_utils.daemon_config import (
     check_params, config_diff, merged, plan_config, read_config)
 from ansible_collections.devmapper.storage.plugins.module_utils.runners import (
-    converge, exit_module, outcome)
+    OPTION_NAMES_ARGS, converge, exit_module, outcome)
 
 
 def run_module(module):
@@ -116,7 +117,7 @@ def run_module(module):
 def main():
     module = AnsibleModule(
         argument_spec=dict(
-            LOCK_ARGS,
+            dict(LOCK_ARGS, **OPTION_NAMES_ARGS),
             path=dict(type="path", default="/etc/docker/daemon.json"),
             settings=dict(type="dict", required=True),
             mode=dict(type="str", default="0644"),

@@ -20,6 +20,10 @@ description:
     group is taken as it is.
   - Always refuses a device that is mounted, used as swap, held by another device (for example
     device-mapper), or a physical volume of another volume group. O(force) does not override these.
+  - Never wipes, O(force) or not, what may be in use elsewhere, an LVM physical volume that
+    C(pvs) does not list (outside LVM's devices file, or filtered out), a RAID, LUKS, ZFS or Ceph
+    member, or a whole disk with a partition that is one of these, a physical volume C(pvs) lists
+    (its volume group active or not) or held by another device.
   - Every device is checked before anything runs, so one refusal means nothing changes.
   - PVs of the VG that are not in the list stay (shrinking a VG moves data; this module does not
     do it) and are reported in a warning.

@@ -21,6 +21,7 @@ description:
   - Refuses a path that is a directory or a symbolic link, and changes nothing then.
 extends_documentation_fragment:
   - devmapper.storage.common
+  - devmapper.storage.option_names
   - devmapper.storage.host_lock
 attributes:
   check_mode:
@@ -80,7 +81,7 @@ from ansible_collections.devmapper.storage.plugins.module_utils.host.lock import
 from ansible_collections.devmapper.storage.plugins.module_utils.managed_files import (
     check_params, files_diff, plan_files, predicted, read_files)
 from ansible_collections.devmapper.storage.plugins.module_utils.runners import (
-    converge, exit_module, outcome)
+    OPTION_NAMES_ARGS, converge, exit_module, outcome)
 
 
 def run_module(module):
@@ -97,7 +98,7 @@ def run_module(module):
 def main():
     module = AnsibleModule(
         argument_spec=dict(
-            LOCK_ARGS,
+            dict(LOCK_ARGS, **OPTION_NAMES_ARGS),
             files=dict(type="list", elements="dict", required=True, options=dict(
                 path=dict(type="str", required=True),
                 content=dict(type="str", required=True),

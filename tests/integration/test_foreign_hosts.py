@@ -57,19 +57,20 @@ def with_workload(lab, guest):
                      "\"Pool Name\"}}{{index . 1}}{{end}}{{end}}'").strip()
 
 
-def site(lab, guest, group="loop_lvm"):
+def site(lab, guest, group="loop_lvm", **extra):
+    extra["site_%s_hosts" % group] = guest.name
     rc, report = run_playbook(lab.inventory_path, "playbooks/site.yml", limit=guest.name,
-                              extra_vars=dict(GUEST_VARS, **{"site_%s_hosts" % group: guest.name}))
+                              extra_vars=dict(GUEST_VARS, **extra))
     rows = task_results(report, guest.name)
     return rc, [r.get("msg", "") for dummy, r in rows if r.get("failed")], \
         [name for name, r in rows if r.get("changed")]
 
 
-def site_refuses(lab, guest, phrase):
+def site_refuses(lab, guest, phrase, group="loop_lvm", **extra):
     """site.yml on the guest fails with a message holding ``phrase``, no task changed anything
     and the host snapshot is as before; returns that message."""
     before = snapshot(guest)
-    rc, msgs, changed = site(lab, guest)
+    rc, msgs, changed = site(lab, guest, group, **extra)
     assert rc != 0 and changed == [], (msgs, changed)
     refusal = [m for m in msgs if phrase in m]
     assert refusal, msgs
@@ -203,7 +204,17 @@ def test_a_direct_lvm_host_built_by_hand_from_the_runbook_is_adopted_with_its_im
         lab, fresh_guest):
     g = fresh_guest
     g.sh(RUNBOOK)
+    # the admin's pool is not the one the role is asked for (direct_lvm_pool): refused, even with
+    # Docker empty (dockerd would not start on the new pool: its base device is in the old one),
+    # then with images
+    empty = site_refuses(lab, g, "pointing it at pool docker-dockerpool", group="direct_lvm",
+                         direct_lvm_pool="dockerpool")
+    assert "Docker runs on devicemapper pool docker-thinpool with 0 images and 0 containers" \
+        in empty and "playbooks/migrate.yml" in empty, empty
     assert with_workload(lab, g) == "docker-thinpool"
+    held = site_refuses(lab, g, "pointing it at pool docker-dockerpool", group="direct_lvm",
+                        direct_lvm_pool="dockerpool")
+    assert "with 2 images and 1 containers" in held and "Nothing was changed" in held, held
     images = g.out(IMAGES)
     lvs = "lvs --noheadings -o lv_name,lv_size,lv_metadata_size,chunk_size docker/thinpool"
     made = g.out(lvs)

@@ -34,6 +34,24 @@ def four_ways(g, module, args):
     return real
 
 
+def superblock(g, pool="tp"):
+    """The digest of the pool's metadata superblock as the device holds it (O_DIRECT: the kernel's
+    writes bypass the page cache). Every commit of the pool's metadata rewrites it, even the
+    two of a metadata snapshot taken and released, which leave `dmsetup status` as it was."""
+    meta = g.out("dmsetup table %s" % pool).split()[3]
+    return g.out("dd if=/dev/block/%s bs=4096 count=1 iflag=direct status=none | sha256sum"
+                 % meta)
+
+
+def check_mode_sends_no_message(g, module, args):
+    """Check mode reads which ids the pool holds from its metadata device: not even a pool
+    transaction (before issue 14 it took a metadata snapshot when the id was not active)."""
+    before = superblock(g)
+    result = g.module(module, args, check=True)
+    assert result.get("changed") is True and not result.get("failed"), result
+    assert superblock(g) == before, "check mode committed the pool's metadata"
+
+
 def refused(g, module, args, message):
     untouched = state_of(g)
     result = g.module(module, args)
@@ -55,6 +73,7 @@ def test_base_device_and_snapshots(fresh_disks, fs_type):
     assert pool["changed"], pool
 
     args = {"pool": "tp", "name": "tp-base", "size": "512M", "fs_type": fs_type}
+    check_mode_sends_no_message(g, BASE, args)
     made = four_ways(g, BASE, args)
     assert made["fs_type"] == fs_type and len(made["uuid"]) == 36 and made["size"] == 512 * MiB
     assert g.out("blkid -o value -s UUID /dev/mapper/tp-base").strip() == made["uuid"]
@@ -104,6 +123,7 @@ def test_base_device_and_snapshots(fresh_disks, fs_type):
 
     # snapshot the active, mounted origin; the snapshot holds the same file
     snap = {"pool": "tp", "origin_id": 0, "snapshot_id": 1, "name": "tp-snap"}
+    check_mode_sends_no_message(g, SNAP, snap)
     taken = four_ways(g, SNAP, snap)
     assert [a["cmd"].split()[1] for a in taken["actions"]] == \
         ["suspend", "message", "resume", "create"]
@@ -127,12 +147,12 @@ def test_base_device_and_snapshots(fresh_disks, fs_type):
     g.sh("umount /mnt/b")
     refused(g, BASE, {"pool": "tp", "name": "tp-base", "state": "absent"}, "set force=true")
     four_ways(g, BASE, {"pool": "tp", "name": "tp-base", "state": "absent", "force": True})
-    # the info module: by default no message to the pool (its status is the same after it), the
-    # thin ids only with read_metadata
-    status = g.out("dmsetup status tp")
+    # the info module sends the pool no message (its metadata superblock is the same after it);
+    # the thin ids only with read_metadata, read from the metadata device
+    status, sealed = g.out("dmsetup status tp"), superblock(g)
     info = g.module(SNAP + "_info", {"pool": "tp"})
     assert info["changed"] is False and info["thin_ids"] is None
     assert info["thin_ids_why"].startswith("not listed") and info["active_devices"] == {}
-    assert g.out("dmsetup status tp") == status
-    info = g.module(SNAP + "_info", {"pool": "tp", "read_metadata": True})
+    info = g.module(SNAP + "_info", {"pool": "tp", "read_metadata": True}, check=True)
     assert info["thin_ids"] == [] and info["active_devices"] == {}
+    assert g.out("dmsetup status tp") == status and superblock(g) == sealed

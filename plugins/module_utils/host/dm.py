@@ -17,11 +17,11 @@ import errno
 
 from ansible_collections.devmapper.storage.plugins.module_utils.dm_parsers import (
     ThinPoolStatus,
-    parse_thin_ls,
     parse_thin_pool_table,
     parse_thin_table,
     split_dmsetup_lines,
 )
+from ansible_collections.devmapper.storage.plugins.module_utils.thin_metadata import read_thin_ids
 from ansible_collections.devmapper.storage.plugins.module_utils.runners import (
     Action,
     CommandError,
@@ -30,7 +30,6 @@ from ansible_collections.devmapper.storage.plugins.module_utils.runners import (
 )
 
 DMSETUP = "dmsetup"
-THIN_LS = "thin_ls"
 THIN_CHECK = "thin_check"
 
 # What the kernel's answers to pool messages mean to someone managing thin devices.
@@ -127,27 +126,18 @@ class DeviceMapper(object):
                                "sectors": table["length_sectors"]}
         return found
 
-    def thin_ids_in_metadata(self, pool, metadata_dev):
-        """Thin device ids recorded in the pool's metadata (active or not), through a metadata
-        snapshot and thin_ls; None when thin_ls is not installed."""
-        if self.module.get_bin_path(THIN_LS) is None:
-            return None
-        thin_ls = ToolRunner(self.module, THIN_LS)
-        self.dmsetup.run(["message", pool, "0", "reserve_metadata_snap"])
-        try:
-            out = thin_ls.run(["--metadata-snap", "-o", "DEV", metadata_dev])[1]
-        finally:
-            self.dmsetup.run(["message", pool, "0", "release_metadata_snap"], check=False)
-        return [row["dev"] for row in parse_thin_ls(out)]
+    def thin_ids_in_metadata(self, metadata_dev):
+        """Thin device ids the pool's metadata holds (active or not), as its last committed
+        transaction left them: read from the device, with no message to the pool (a read-only
+        run changes nothing; thin_metadata.py says why thin_ls cannot do it)."""
+        return read_thin_ids(metadata_dev)
 
     def check_metadata(self, metadata_dev):
-        """Run thin_check on a metadata device (the pool must not be active)."""
+        """Run thin_check on a metadata device (the pool must not be active); read only."""
         if not self.thin_check_installed():
-            return "thin_check is not installed; metadata not checked"
+            return
         thin_check = ToolRunner(self.module, THIN_CHECK)
-        # a clean check also clears a needs_check flag (a write: not in check mode)
-        args = ["-q", metadata_dev] if self.module.check_mode else \
-            ["--clear-needs-check-flag", "-q", metadata_dev]
+        args = ["-q", metadata_dev]
         rc, out, err = thin_check.run(args, check=False)
         if rc != 0:
             raise ModuleError(
@@ -155,9 +145,12 @@ class DeviceMapper(object):
                 "with thin_repair into a new metadata device (then swap it in), or restore from "
                 "backup" % metadata_dev, cmd=" ".join(thin_check.argv(args)),
                 rc=rc, stdout=out, stderr=err)
-        if self.module.check_mode:
-            return "thin_check passed"
-        return "thin_check passed; a needs_check flag, if set, was cleared"
+
+    def clear_needs_check(self, metadata_dev, why):
+        """The step that clears a clean metadata device's needs_check flag (thin_check checks
+        it again first, and clears the flag only when it passes)."""
+        return Action(ToolRunner(self.module, THIN_CHECK),
+                      ["--clear-needs-check-flag", "-q", metadata_dev], why)
 
     def backend(self, name):
         """`loop`, `lvm`, `dm` (another raw pool) or None when there is no such device."""

@@ -15,8 +15,8 @@ def test_options_are_those_of_every_role_argument_spec():
     names = f.role_options(REPO)
     assert "loop_lvm_data_size" in names and "docker_daemon_options" in names
     assert "direct_lvm_devices" in names and "storage_migration_target" in names
-    assert all(n.split("_")[0] in ("loop", "direct", "docker", "pool", "preflight", "storage")
-               for n in names)
+    prefixes = ("loop", "direct", "docker", "pool", "preflight", "storage", "containerd")
+    assert all(n.split("_")[0] in prefixes for n in names)
     assert names == sorted(set(names))
 
 

@@ -13,7 +13,7 @@ from ansible_collections.devmapper.storage.plugins.module_utils.loop_files impor
     plan_loop_file,
 )
 from ansible_collections.devmapper.storage.plugins.module_utils.runners import ModuleError
-from captured import output
+from captured import load, output
 
 MiB = 1 << 20
 
@@ -137,11 +137,35 @@ def dm_current(state, name):
 
 
 def devices(current, data_size, meta_size=16 * MiB, kind="empty", signature=None,
-            meta_signature=None):
+            meta_signature=None, needs_check=False):
     return {"data": {"path": "/dev/loop0", "devno": current["table"]["data_dev"],
                      "size": data_size, "signature": signature},
             "metadata": {"path": "/dev/loop1", "devno": current["table"]["metadata_dev"],
-                         "size": meta_size, "kind": kind, "signature": meta_signature}}
+                         "size": meta_size, "kind": kind, "signature": meta_signature,
+                         "needs_check": needs_check}}
+
+
+def test_a_needs_check_flag_is_cleared_by_a_step_of_the_plan(tmp_path):
+    """The superblocks the kernel read as needs_check and thin_check cleared (captured in
+    tests/unit/fixtures/thin_metadata.json): the flagged one plans thin_check's clear before the
+    table, the other not (before issue 14 the flag was cleared while reading, in no action)."""
+    capture = load("thin_metadata")
+    kinds = {}
+    for name in ("needs_check_set", "needs_check_cleared"):
+        path = tmp_path / name
+        path.write_bytes(bytes.fromhex(capture[name]))
+        kinds[name] = dp.metadata_kind(str(path))
+    assert kinds == {"needs_check_set": ("thin", True), "needs_check_cleared": ("thin", False)}
+    current = dm_current("loop_pool", "fx-pool")
+    flagged = dp.plan_dm_pool(IO, dm_params(state="active"), None,
+                              devices(current, 256 * MiB, kind="thin", needs_check=True))
+    assert argvs(flagged)[0] == ["/sbin/thin_check", "--clear-needs-check-flag", "-q",
+                                 "/dev/loop1"]
+    assert "would come up read-only" in flagged[0].why
+    assert argvs(flagged)[1][:3] == ["/sbin/dmsetup", "create", "pool"]
+    clean = dp.plan_dm_pool(IO, dm_params(state="active"), None,
+                            devices(current, 256 * MiB, kind="thin"))
+    assert argvs(clean) == argvs(flagged)[1:]
 
 
 def test_dm_pool_unchanged_then_grown_by_reload():
@@ -245,27 +269,30 @@ def test_a_file_to_create_needs_its_directory_as_read():
         plan_loop_file(LOOP_IO, "data_file", missing, 64 * MiB, "present")
 
 
-def test_removing_a_pool_whose_thin_ids_were_not_listed_goes_by_its_status():
-    """A read-only run lists no thin ids (dm_pool.read_dm: no metadata snapshot); removing is then
-    refused without force when the pool has had a transaction or uses data blocks, and planned
-    for a pool just made (transaction 0, no data used)."""
-    fresh = dict(dm_current("loop_pool", "fx-pool"), thin_ids=None)
+def test_removing_a_used_pool_takes_force_even_when_its_metadata_lists_no_thin_id():
+    """A pool just made (transaction 0, no data used) and holding no thin id goes without force;
+    one that has had a transaction or uses data blocks does not, though no id is listed."""
+    fresh = dict(dm_current("loop_pool", "fx-pool"), thin_ids=[])
     assert argvs(dp.plan_dm_pool(IO, dm_params(name="fx-pool", state="absent"), fresh,
                                  None))[0] == ["/sbin/dmsetup", "remove", "fx-pool"]
-    used = dict(dm_current("loop_pool_thins", "fx-pool"), thin_ids=None)
-    with pytest.raises(ModuleError, match=r"may hold thin devices \(transaction id 3, 1415 data "
-                                          r"blocks used; its thin ids were not listed\)"):
+    used = dict(dm_current("loop_pool_thins", "fx-pool"), thin_ids=[])
+    with pytest.raises(ModuleError, match=r"has been used \(transaction id 3, 1415 data "
+                                          r"blocks used\)"):
         dp.plan_dm_pool(IO, dm_params(name="fx-pool", state="absent"), used, None)
     assert dp.plan_dm_pool(IO, dm_params(name="fx-pool", state="absent", force=True), used, None)
+    listed = dict(dm_current("loop_pool_thins", "fx-pool"), thin_ids=[0, 1])
+    with pytest.raises(ModuleError, match=r"holds thin devices \[0, 1\]"):
+        dp.plan_dm_pool(IO, dm_params(name="fx-pool", state="absent"), listed, None)
 
 
 class ReadOnlyIO(object):
-    """read_dm's IO with the pool's reads answered and any message to the pool an error."""
+    """read_dm's IO with the pool's reads answered; it records the metadata reads, and has no
+    way to send the pool a message."""
 
     def __init__(self, check_mode):
         self.module = type("M", (), {"check_mode": check_mode})()
         self.dm = self
-        self.messages = []
+        self.metadata_reads = []
 
     def read_thin_pool(self, name):
         current = dm_current("loop_pool_thins", name)
@@ -274,25 +301,19 @@ class ReadOnlyIO(object):
     def active_thins(self, devno):
         return {}
 
-    def thin_ids_in_metadata(self, pool, metadata):
-        self.messages.append(pool)
+    def thin_ids_in_metadata(self, metadata):
+        self.metadata_reads.append(metadata)
         return [0, 1]
 
 
-@pytest.mark.parametrize("state,check_mode,listed", [
-    ("info", False, False), ("absent", True, False), ("absent", False, True),
+@pytest.mark.parametrize("state,check_mode", [
+    ("info", False), ("absent", True), ("absent", False), ("present", True),
 ])
-def test_read_only_runs_send_the_pool_no_message(state, check_mode, listed):
+def test_every_run_counts_a_raw_pool_s_thin_devices_from_its_metadata_device(state, check_mode):
     io = ReadOnlyIO(check_mode)
     current = dp.read_dm(io, dm_params(name="fx-pool", state=state))
-    assert bool(io.messages) is listed
-    info = dp.dm_pool_info(current, "fx-pool")
-    if listed:
-        assert info["thin_device_count"] == 2
-    else:
-        assert info["thin_device_count"] is None
-        assert info["thin_device_count_why"].startswith("not counted: listing a pool's thin "
-                                                        "devices takes a metadata snapshot")
+    assert io.metadata_reads == [current["metadata_path"]]
+    assert dp.dm_pool_info(current, "fx-pool")["thin_device_count"] == 2
 
 
 def test_an_lvm_pool_used_by_something_other_than_lvm_needs_force_to_go():

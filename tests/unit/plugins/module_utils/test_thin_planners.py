@@ -72,12 +72,6 @@ def test_snapshot_refusals(kw, message):
         snapshot.plan_snapshot(IO, snap_params(**kw), pool_state())
 
 
-def test_snapshot_needs_thin_ls_to_know_ids():
-    state = dict(pool_state(), thin_ids=None, active={})
-    with pytest.raises(ModuleError, match="thin_ls is missing"):
-        snapshot.plan_snapshot(IO, snap_params(), state)
-
-
 def base_params(**kw):
     values = {"pool": "fx-pool", "device_id": 0, "name": "fx-base", "state": "present",
               "fs_type": "xfs", "force": False}

@@ -184,3 +184,53 @@ def test_pvs_left_out_are_still_reported_when_a_new_disk_joins():
                                  {"/dev/ubdb": probe("/dev/ubdb"), "/dev/ubdd": probe("/dev/ubdd")})
     assert cmds == ["/sbin/pvcreate --yes /dev/ubdd", "/sbin/vgextend docker /dev/ubdd"]
     assert added == ["/dev/ubdd"] and left_out == ["/dev/ubdc"]
+
+
+def test_a_disk_whose_partition_is_a_pv_of_an_inactive_vg_is_refused_even_with_force():
+    """Captured (scripts/lib/capture_partition_pv.py): /dev/loop0 with a DOS partition table,
+    its partition loop0p1 a PV of volume group inact, which is not active (no holders). Before
+    the fix force=true wiped the disk's partition table, and the VG with it."""
+    from captured import load, output
+    disk = load("partition_pv")["disk"]
+    seen = {"pvs": lvm.parse_pvs(output("partition_pv", "pvs")["stdout"]), "vg": None}
+    listing = output("partition_pv", "cd /sys/class/block/loop0 &&")["stdout"].split("\n")
+    parts = dict(("/dev/" + line.split()[0], line.split()[1:]) for line in listing if line)
+    assert parts == {"/dev/loop0p1": []} and seen["pvs"] == {"/dev/loop0p1": "inact"}
+    signatures = readable(output("partition_pv", "blkid -p -o export " + disk)["stdout"])
+    probes = {disk: {"path": disk, "real": disk, "exists": True, "block": True,
+                     "signatures": signatures, "mounted": [], "holders": [],
+                     "partitions": parts, "partition_holders": {}}}
+    for force in (False, True):
+        with pytest.raises(ModuleError, match=r"devices: /dev/loop0 has partitions that are LVM "
+                                              r"physical volumes: /dev/loop0p1 \(volume group "
+                                              r"inact\)\. force does not override this"):
+            vgm.plan_volume_group(IO, vg_params([disk], force), seen, probes)
+
+
+def test_a_disk_whose_partition_is_a_closed_luks_volume_or_a_hidden_pv_is_refused_with_force():
+    """Captured (scripts/lib/capture_partition_members.py): /dev/loop0 with a DOS partition table,
+    loop0p1 a LUKS1 volume (not open), loop0p2 a PV of an inactive VG that a global_filter hides
+    from pvs; nothing holds either, and blkid of the disk sees only the table. Before the fix
+    force=true wiped the disk's partition table, and both with it."""
+    from captured import load, output
+    disk = load("partition_members")["disk"]
+    seen = {"pvs": lvm.parse_pvs(output("partition_members", "pvs")["stdout"]), "vg": None}
+    listing = output("partition_members", "cd /sys/class/block/loop0 &&")["stdout"].split("\n")
+    parts = dict(("/dev/" + line.split()[0], line.split()[1:]) for line in listing if line)
+    assert parts == {"/dev/loop0p1": [], "/dev/loop0p2": []} and seen["pvs"] == {}
+    part_signatures = dict((p, readable(output("partition_members", "blkid -p -o export " + p)[
+        "stdout"])) for p in parts)
+    assert part_signatures == {"/dev/loop0p1": ["crypto_LUKS"], "/dev/loop0p2": ["LVM2_member"]}
+    signatures = readable(output("partition_members", "blkid -p -o export " + disk)["stdout"])
+    probes = {disk: {"path": disk, "real": disk, "exists": True, "block": True,
+                     "signatures": signatures, "mounted": [], "holders": [],
+                     "partitions": parts, "partition_holders": {},
+                     "partition_signatures": part_signatures}}
+    for force in (False, True):
+        with pytest.raises(ModuleError) as refused:
+            vgm.plan_volume_group(IO, vg_params([disk], force), seen, probes)
+        assert refused.value.msg.startswith(
+            "devices: /dev/loop0 has a partition that wiping it would destroy: /dev/loop0p1 is a "
+            "LUKS-encrypted volume; /dev/loop0p2 is an LVM physical volume that pvs does not "
+            "list"), refused.value.msg
+        assert "force does not override this" in refused.value.msg

@@ -1,4 +1,4 @@
-"""host/dm.py: the dmsetup and thin_ls command lines it builds, and what it makes of their output
+"""host/dm.py: the dmsetup command lines it builds, and what it makes of their output
 captured on a real kernel (fixtures loop_pool and loop_pool_thins)."""
 
 import pytest
@@ -6,6 +6,7 @@ import pytest
 from ansible_collections.devmapper.storage.plugins.module_utils.host import dm
 from ansible_collections.devmapper.storage.plugins.module_utils.runners import (
     CommandError,
+    ModuleError,
     apply_plan,
 )
 from captured import output
@@ -37,18 +38,17 @@ def test_a_missing_device_is_none():
     assert dm.DeviceMapper(CapturedModule(output("loop_pool", DEVNO))).exists("fx-pool") is True
 
 
-def test_thin_ids_are_read_through_a_metadata_snapshot():
-    module = CapturedModule({"rc": 0, "stdout": "", "stderr": ""},
-                            output("loop_pool_thins", "thin_ls --metadata-snap"),
-                            {"rc": 0, "stdout": "", "stderr": ""})
-    ids = dm.DeviceMapper(module).thin_ids_in_metadata("fx-pool", "/dev/loop1")
-    assert ids == [0, 1]
-    assert module.calls == [
-        ["/sbin/dmsetup", "message", "fx-pool", "0", "reserve_metadata_snap"],
-        ["/sbin/thin_ls", "--metadata-snap", "-o", "DEV", "/dev/loop1"],
-        ["/sbin/dmsetup", "message", "fx-pool", "0", "release_metadata_snap"]]
-    assert dm.DeviceMapper(CapturedModule(missing=["thin_ls"])).thin_ids_in_metadata(
-        "fx-pool", "/dev/loop1") is None
+def test_thin_ids_are_read_from_the_device_with_no_command(tmp_path):
+    """No message to the pool and no thin_ls (which needs a metadata snapshot on a live pool):
+    the ids come from the device's blocks (test_thin_metadata.py parses captured ones); a device
+    without thin-pool metadata is an error that names it."""
+    path = tmp_path / "meta"
+    path.write_bytes(bytes(8192))
+    module = CapturedModule()
+    with pytest.raises(ModuleError, match="cannot list the thin ids in the pool's metadata "
+                                          "\\(%s\\): block 0 holds no valid" % path):
+        dm.DeviceMapper(module).thin_ids_in_metadata(str(path))
+    assert module.calls == []
 
 
 def test_actions_carry_the_dmsetup_command_lines():
