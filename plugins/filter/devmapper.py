@@ -7,7 +7,9 @@ docker_dm_opts: Docker's devicemapper storage options for a pool (loop_lvm, dire
 storage_migration). lvm_dm_name: the device-mapper name LVM gives a thin pool (direct_lvm,
 storage_migration). pool_activation_paths: the files the pool_activation role writes (that role's
 tasks, and the fast path of loop_lvm and direct_lvm, which checks them); pool_activation_files:
-those files with their contents and modes, as the managed_files module takes them."""
+those files with their contents and modes, as the managed_files module takes them.
+pool_write_blocker: why a pool takes no writes, and what to set (the recover_full entry points of
+loop_lvm and direct_lvm)."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -62,6 +64,37 @@ def pool_activation_files(paths, config, unit, script, mounts, dropin):
                       for path in paths["files"][len(entries):]]
 
 
+def _gib(size):
+    return "%.1fG" % (size / 2.0 ** 30)
+
+
+def pool_write_blocker(pool, data_option, metadata_option):
+    """Why the pool (dm_thinpool_info's ``pool``) takes no writes, with what to do, naming the
+    caller's options for the data and metadata sizes; "" when it takes writes."""
+    name = pool.get("name")
+    if not pool.get("exists") or not pool.get("active"):
+        return ("pool %s is not active: bring it back first (playbooks/reactivate.yml)" % name)
+    if pool.get("failed") or pool.get("needs_check"):
+        return ("pool %s is %s: its metadata must be checked and repaired (thin_check, "
+                "lvconvert --repair) before it takes writes again; growing it does not help"
+                % (name, "failed" if pool.get("failed") else "flagged needs_check"))
+    if pool.get("out_of_data_space"):
+        return ("pool %s is still out of data space (%s of %s in use): give %s larger than %s"
+                % (name, _gib(pool["data_used_bytes"]), _gib(pool["data_total_bytes"]),
+                   data_option, _gib(pool["data_total_bytes"])))
+    if pool.get("read_only") and "read_only" in (pool.get("features") or []):
+        return ("pool %s was loaded read-only (the read_only feature of its table): load it "
+                "again without it (playbooks/reactivate.yml)" % name)
+    if pool.get("read_only") and (pool.get("metadata_used_percent") or 0) >= 99:
+        return ("pool %s is read-only: its metadata is full (%s%%): give %s larger than %s"
+                % (name, pool["metadata_used_percent"], metadata_option,
+                   _gib(pool["metadata_total_bytes"])))
+    if pool.get("read_only"):
+        return ("pool %s is read-only after a metadata error: its metadata must be checked and "
+                "repaired (thin_check, lvconvert --repair); growing it does not help" % name)
+    return ""
+
+
 class FilterModule(object):
     def filters(self):
         return {
@@ -69,4 +102,5 @@ class FilterModule(object):
             "lvm_dm_name": lvm_dm_name,
             "pool_activation_paths": pool_activation_paths,
             "pool_activation_files": pool_activation_files,
+            "pool_write_blocker": pool_write_blocker,
         }

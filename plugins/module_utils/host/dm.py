@@ -31,6 +31,8 @@ from ansible_collections.devmapper.storage.plugins.module_utils.runners import (
 
 DMSETUP = "dmsetup"
 THIN_CHECK = "thin_check"
+THIN_DUMP = "thin_dump"
+THIN_REPAIR = "thin_repair"
 
 # What the kernel's answers to pool messages mean to someone managing thin devices.
 MESSAGE_ERRORS = {
@@ -91,6 +93,11 @@ class DeviceMapper(object):
             return None
         return out.strip().replace(" ", "")
 
+    def open_count(self, name):
+        """How many times device ``name`` is held open (a mounted filesystem, a device on it)."""
+        out = self.dmsetup.run(["info", "-c", "--noheadings", "-o", "open", name])[1]
+        return int(out.strip() or 0)
+
     def target_line(self, verb, name):
         """The one target line of ``dmsetup table|status NAME`` (a thin pool has exactly one)."""
         out = self.dmsetup.run([verb, name])[1]
@@ -142,7 +149,9 @@ class DeviceMapper(object):
         if rc != 0:
             raise ModuleError(
                 "thin_check found damaged metadata on %s; the pool was not activated. Repair it "
-                "with thin_repair into a new metadata device (then swap it in), or restore from "
+                "(loop pools: playbooks/repair-metadata.yml or the dm_thinpool_repair module, "
+                "which keep the damaged metadata; others: thin_repair into a new metadata device, "
+                "then swap it in), or restore from "
                 "backup" % metadata_dev, cmd=" ".join(thin_check.argv(args)),
                 rc=rc, stdout=out, stderr=err)
 
@@ -151,6 +160,22 @@ class DeviceMapper(object):
         it again first, and clears the flag only when it passes)."""
         return Action(ToolRunner(self.module, THIN_CHECK),
                       ["--clear-needs-check-flag", "-q", metadata_dev], why)
+
+    def check_metadata_file(self, path):
+        """(passes, what thin_check said) of a metadata file or inactive device; read only."""
+        rc, out, err = ToolRunner(self.module, THIN_CHECK).run([path], check=False)
+        return rc == 0, "\n".join(part.strip() for part in (out, err) if part.strip())
+
+    def check_step(self, path, why):
+        return Action(ToolRunner(self.module, THIN_CHECK), [path], why)
+
+    def dump_readable(self, metadata, xml, why):
+        """The step that writes what can be read of damaged metadata to ``xml``."""
+        return Action(ToolRunner(self.module, THIN_DUMP), ["--repair", "-o", xml, metadata], why)
+
+    def repair(self, metadata, new, why):
+        """The step that repairs what can be read of ``metadata`` into ``new``."""
+        return Action(ToolRunner(self.module, THIN_REPAIR), ["-i", metadata, "-o", new], why)
 
     def backend(self, name):
         """`loop`, `lvm`, `dm` (another raw pool) or None when there is no such device."""

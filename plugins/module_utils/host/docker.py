@@ -6,8 +6,9 @@
 ``info`` is the one reader of ``docker info``; ``storage_of`` and ``pool_name`` are what the
 collection needs of its answer; ``installed`` looks for the daemon (dockerd). Used by: converged
 (the fast path's driver and pool), docker_engine (docker_engine_info: installed, docker info, the
-wait for a driver and pool) and docker_storage_migration (the source storage, and exporting and
-importing images and volumes).
+wait for a driver and pool), docker_storage_migration (the source storage, and exporting and
+importing images and volumes) and docker_container_filesystems (the containers, and restarting
+those whose filesystem stopped answering).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -19,6 +20,7 @@ import re
 import time
 
 from ansible_collections.devmapper.storage.plugins.module_utils.runners import (
+    Action,
     ModuleError,
     ToolRunner,
 )
@@ -101,6 +103,13 @@ class DockerCli(object):
                     raise ModuleError("docker %s gave no JSON (stdout %r, stderr %r)"
                                       % (" ".join(inspect), out[:200], err[:200]))
                 time.sleep(2)
+
+    def stop(self, container, stop_seconds, why):
+        """The Action that stops a container, killing it after ``stop_seconds``."""
+        return Action(self.docker, ["stop", "--time", stop_seconds, container], why)
+
+    def start(self, container, why):
+        return Action(self.docker, ["start", container], why)
 
     def save(self, output, tags):
         self.docker.run(["save", "--output", output] + list(tags))

@@ -22,6 +22,8 @@ HOMES = {
     "dmsetup": os.path.join(HOST, "dm.py"),
     "thin_ls": os.path.join(HOST, "dm.py"),
     "thin_check": os.path.join(HOST, "dm.py"),
+    "thin_dump": os.path.join(HOST, "dm.py"),
+    "thin_repair": os.path.join(HOST, "dm.py"),
     "losetup": os.path.join(HOST, "loop.py"),
     "docker": os.path.join(HOST, "docker.py"),
     "dockerd": os.path.join(HOST, "docker.py"),

@@ -1,5 +1,6 @@
 """The filters that spell once what several roles need (plugins/filter/devmapper.py)."""
 
+import captured
 from ansible_collections.devmapper.storage.plugins.filter import devmapper as f
 
 
@@ -30,7 +31,8 @@ def test_pool_activation_paths():
 
 def test_the_filters_are_registered():
     assert set(f.FilterModule().filters()) == {"docker_dm_opts", "lvm_dm_name",
-                                               "pool_activation_paths", "pool_activation_files"}
+                                               "pool_activation_paths", "pool_activation_files",
+                                               "pool_write_blocker"}
 
 
 def test_the_activation_files_follow_the_paths_with_their_contents_and_modes():
@@ -41,3 +43,22 @@ def test_the_activation_files_follow_the_paths_with_their_contents_and_modes():
     assert [(e["content"], e["mode"]) for e in files] == [
         ("C", "0644"), ("U", "0644"), ("S", "0755"), ("M", "0644"), ("D", "0644"),
         ("D", "0644")]
+
+
+def test_why_a_pool_takes_no_writes_on_pools_captured_in_each_state():
+    states = captured.load("pool_reports")["states"]
+
+    def blocker(state):
+        return f.pool_write_blocker(states[state]["result"]["pool"], "loop_lvm_data_size",
+                                    "loop_lvm_metadata_size")
+    for state in ("dm_new", "dm_used", "dm_warning", "dm_critical", "lvm_unmonitored"):
+        assert blocker(state) == "", state
+    assert blocker("dm_out_of_data_space") == (
+        "pool docker-thinpool is still out of data space (0.2G of 0.2G in use): give "
+        "loop_lvm_data_size larger than 0.2G")
+    assert blocker("dm_needs_check").startswith(
+        "pool docker-thinpool is flagged needs_check: its metadata must be checked")
+    assert "load it again without it (playbooks/reactivate.yml)" in blocker("dm_read_only")
+    assert blocker("dm_absent") == ("pool docker-thinpool is not active: bring it back first "
+                                    "(playbooks/reactivate.yml)")
+    assert "is not active" in blocker("lvm_inactive")

@@ -1,0 +1,150 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) devmapper.storage contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""dm_thinpool_repair: a raw pool's damaged metadata repaired into new metadata, the old kept.
+
+For pools whose metadata is a file on a loop device, as loop_lvm and containerd_devmapper make
+them. ``thin_check`` of the file decides. The repair removes the pool when nothing holds it open
+and detaches the file's loop device (the kernel must not write the metadata meanwhile), dumps
+what can be read (``thin_dump --repair``, XML kept beside the old metadata for the operator),
+repairs into a new sparse file of the same size (``thin_repair``) and checks it (``thin_check``).
+Only then are the files swapped: the old one becomes FILE.damaged-STAMP and the new one takes
+FILE's path, so that the boot unit and the roles find it where they always did. The pool comes
+back with its activation (the role's activate, playbooks/reactivate.yml or the boot unit).
+Thin devices whose mapping tree could not be read come back empty: their data blocks are given
+back to the pool. The damaged file keeps what they were.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import os
+import time
+
+from ansible_collections.devmapper.storage.plugins.module_utils.host.dm import DeviceMapper
+from ansible_collections.devmapper.storage.plugins.module_utils.host.loop import LoopDevices
+from ansible_collections.devmapper.storage.plugins.module_utils.inputs import check_inputs
+from ansible_collections.devmapper.storage.plugins.module_utils.runners import ModuleError
+from ansible_collections.devmapper.storage.plugins.module_utils.thin_metadata import (
+    read_superblock)
+
+
+class SparseFile(object):
+    """A step that makes ``path`` an empty sparse file of ``size`` bytes (a leftover of an
+    earlier, failed run is emptied first)."""
+
+    def __init__(self, path, size, why):
+        self.path = path
+        self.size = size
+        self.why = why
+
+    @property
+    def command(self):
+        return "truncate --size %d %s (emptied first)" % (self.size, self.path)
+
+    def to_dict(self):
+        return {"cmd": self.command, "why": self.why}
+
+    def apply(self):
+        with open(self.path, "wb") as handle:
+            handle.truncate(self.size)
+            os.fsync(handle.fileno())
+
+
+class Rename(object):
+    """A step that renames a file, and makes the rename durable."""
+
+    def __init__(self, source, target, why):
+        self.source = source
+        self.target = target
+        self.why = why
+
+    @property
+    def command(self):
+        return "mv %s %s" % (self.source, self.target)
+
+    def to_dict(self):
+        return {"cmd": self.command, "why": self.why}
+
+    def apply(self):
+        os.rename(self.source, self.target)
+        fd = os.open(os.path.dirname(self.target) or ".", os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+class RepairIO(object):
+    def __init__(self, module):
+        self.dm = DeviceMapper(module)
+        self.loops = LoopDevices(module)
+
+
+def read_dm(io, params):
+    """What the plan needs of the pool and its metadata file."""
+    check_inputs(params, (("name", "dm_name"), ("metadata_file", "path")))
+    path = params["metadata_file"]
+    if not os.path.isfile(path):
+        raise ModuleError("no file at %s (metadata_file)" % path)
+    if read_superblock(path) is None:
+        # thin_repair cannot repair what holds no superblock, and a wrong file (the data file)
+        # must never be swapped out
+        raise ModuleError("%s holds no thin-pool superblock (metadata_file): it is not a pool's "
+                          "metadata, or its first block is lost" % path)
+    name = params["name"]
+    pool = io.dm.read_thin_pool(name)
+    current = {"name": name, "metadata_file": path, "size": os.path.getsize(path),
+               "active": pool is not None, "open_count": 0, "thin_devices": [],
+               "loop": io.loops.associations().get(os.path.realpath(path))}
+    if pool is not None:
+        current["open_count"] = io.dm.open_count(name)
+        current["thin_devices"] = sorted(io.dm.active_thins(pool["devno"]))
+        status = pool["status"]
+        # the kernel's own judgement of live metadata; thin_check would race with its writes
+        loaded_read_only = "read_only" in pool["table"].get("features", [])
+        current["sound"] = not (status.needs_check or status.failed or
+                                (status.read_only and not loaded_read_only))
+        current["check_output"] = "pool active, mode %s%s" % (
+            status.mode, ", needs_check" if status.needs_check else "")
+    else:
+        current["sound"], current["check_output"] = io.dm.check_metadata_file(path)
+    return current
+
+
+def refuse_in_use(current):
+    if current["active"] and (current["open_count"] or current["thin_devices"]):
+        raise ModuleError(
+            "name: pool %s is in use (open %d times; active thin devices: %s): a repair needs it "
+            "down. Stop what uses it (Docker: systemctl stop docker.service; containerd: "
+            "systemctl stop containerd.service) and deactivate its thin devices, then run again"
+            % (current["name"], current["open_count"],
+               ", ".join(current["thin_devices"]) or "none"))
+
+
+def plan_dm(io, current, stamp=None):
+    """The repair's steps; none when the metadata is sound."""
+    if current["sound"]:
+        return []
+    refuse_in_use(current)
+    path = current["metadata_file"]
+    stamp = stamp or time.strftime("%Y%m%dT%H%M%S")
+    kept, new = "%s.damaged-%s" % (path, stamp), path + ".repaired"
+    actions = []
+    if current["active"]:
+        actions.append(io.dm.remove(current["name"], "the kernel must not write the metadata "
+                                    "while it is repaired"))
+    if current["loop"]:
+        actions.append(io.loops.detach(current["loop"], "the loop device holds the damaged file; "
+                                       "the activation attaches the repaired one"))
+    actions += [
+        io.dm.dump_readable(path, kept + ".xml",
+                            "what can be read of the damaged metadata, kept for the operator"),
+        SparseFile(new, current["size"], "new metadata of the same size"),
+        io.dm.repair(path, new, "repair what can be read into the new metadata"),
+        io.dm.check_step(new, "the repaired metadata must pass before it is swapped in"),
+        Rename(path, kept, "the damaged metadata is kept aside"),
+        Rename(new, path, "the repaired metadata takes the path the boot unit and the roles use"),
+    ]
+    return actions
