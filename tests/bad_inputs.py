@@ -83,8 +83,11 @@ MODULE_KINDS = {
                            "wait_for_pool": "optional_dm_name", "wait_seconds": "other",
                            "expect_driver": "other", "expect_pool": "optional_dm_name",
                            "config_path": "path"},
-    "dm_thinpool_repair": {"lock_timeout": "other", "option_names": "other", "name": "dm_name",
-                           "metadata_file": "path"},
+    "dm_thinpool_repair": {"lock_timeout": "other", "option_names": "other", "backend": "other",
+                           "name": [("lv_name", {"backend": "lvm"}),
+                                    ("dm_name", {"backend": "dm"})],
+                           "vg": [("vg_name", {"backend": "lvm"})],
+                           "metadata_file": [("path", {"backend": "dm"})], "force": "other"},
     "docker_container_filesystems": {"restart": "other", "stop_seconds": "other",
                                      "service": "other"},
     "docker_daemon_config": {"lock_timeout": "other", "path": "path", "settings": "other", "mode": "other",
@@ -127,7 +130,8 @@ GOOD_ARGS = {
     "dm_snapshot_info": {"pool": "bad-input-pool"},
     "docker_engine_info": {"wait_for_driver": "devicemapper", "wait_seconds": 0,
                            "expect_driver": "devicemapper"},
-    "dm_thinpool_repair": {"name": "bad-input-pool", "metadata_file": NOWHERE + "/metadata"},
+    "dm_thinpool_repair": {"backend": "dm", "name": "bad-input-pool",
+                           "metadata_file": NOWHERE + "/metadata"},
     "docker_container_filesystems": {},
     "docker_daemon_config": {"path": NOWHERE + "/daemon.json", "settings": {}},
     "docker_storage_migration": {"step": "status", "backup_dir": NOWHERE + "/backup",
@@ -170,7 +174,8 @@ ROLE_KINDS = {
                  "loop_lvm_block_size": "block_size", "loop_lvm_low_water_mark": "other",
                  "loop_lvm_configure_docker": "other", "loop_lvm_min_free_space": "other",
                  "loop_lvm_free_space_action": "other", "loop_lvm_free_space_reserve": "other",
-                 "loop_lvm_fast_path": "other", "loop_lvm_engine_services": "other"},
+                 "loop_lvm_fast_path": "other", "loop_lvm_engine_services": "other",
+                 "loop_lvm_repair_force": "other"},
     "pool_metrics": {"pool_metrics_textfile_dir": "path", "pool_metrics_interval": "other",
                      "pool_metrics_python": "path"},
     "containerd_devmapper": {
@@ -332,6 +337,9 @@ def good_args(module, extra=None):
     if module == "dm_thinpool" and args["backend"] == "dm":
         args.update(GOOD_DM_ARGS)
         args.pop("vg", None)
+    if module == "dm_thinpool_repair" and args["backend"] == "lvm":
+        args.update(vg=args.get("vg") or "bad-input-vg", name=args.get("name") or "thinpool")
+        args.pop("metadata_file", None)
     if module == "dm_thinpool_info" and args["backend"] == "dm":
         args.update(name=GOOD_DM_ARGS["name"])
         args.pop("vg", None)

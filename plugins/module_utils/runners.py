@@ -204,13 +204,14 @@ def apply_plan(actions):
     for action in actions:
         try:
             action.apply()
-        except (CommandError, IOError, OSError) as exc:
+        except (ModuleError, IOError, OSError) as exc:
+            # a command that failed, or a step of the module's own that refused (ModuleError)
             undone = _undo_open(done)
             details = {"actions_done": [a.to_dict() for a in done],
                        "failed_action": action.to_dict()}
             if undone:
                 details["undone_after_failure"] = undone
-            if isinstance(exc, CommandError):
+            if isinstance(exc, ModuleError):
                 exc.details.update(details)
                 raise
             raise ModuleError("%s failed: %s" % (action.command, exc), **details)

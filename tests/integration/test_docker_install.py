@@ -216,7 +216,8 @@ def back_from_damaged_metadata(lab, g, digest):
     rc, failed, changed, planned = repair(lab, g, check=True)
     assert rc == 0 and not failed, failed
     steps = [c.split()[0].split("/")[-1] for c in planned]
-    assert steps == ["thin_dump", "truncate", "thin_repair", "thin_check", "mv", "mv"], planned
+    assert steps == ["thin_dump", "truncate", "thin_repair", "thin_check", "compare", "mv",
+                     "mv"], planned
     assert "-i %s -o %s.repaired" % (META, META) in planned[2], planned
     assert g.out(FILES) == files
 
