@@ -23,7 +23,10 @@ __metaclass__ = type
 import os
 import time
 
-from ansible_collections.devmapper.storage.plugins.module_utils.runners import ModuleError
+from ansible_collections.devmapper.storage.plugins.module_utils.runners import (
+    ModuleError,
+    Step,
+)
 
 
 def root_mount(mountinfo):
@@ -66,7 +69,7 @@ def container_row(inspect, mount, listing_error):
             "answers": answers, "why": why}
 
 
-class UnmountWait(object):
+class UnmountWait(Step):
     """A step that waits until nothing mounts ``device`` in dockerd's mount table any more."""
 
     def __init__(self, device, seconds, mountinfo_path, clock=time.time, sleep=time.sleep):
@@ -81,9 +84,6 @@ class UnmountWait(object):
     @property
     def command(self):
         return "wait until %s is unmounted" % self.device
-
-    def to_dict(self):
-        return {"cmd": self.command, "why": self.why}
 
     def mounted(self):
         with open(self.mountinfo_path) as handle:

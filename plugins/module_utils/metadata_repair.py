@@ -29,7 +29,10 @@ import time
 from ansible_collections.devmapper.storage.plugins.module_utils.host.dm import DeviceMapper
 from ansible_collections.devmapper.storage.plugins.module_utils.host.loop import LoopDevices
 from ansible_collections.devmapper.storage.plugins.module_utils.inputs import check_inputs
-from ansible_collections.devmapper.storage.plugins.module_utils.runners import ModuleError
+from ansible_collections.devmapper.storage.plugins.module_utils.runners import (
+    ModuleError,
+    Step,
+)
 from ansible_collections.devmapper.storage.plugins.module_utils.thinpool import ThinPoolIO
 from ansible_collections.devmapper.storage.plugins.module_utils.thin_metadata import (
     read_superblock, read_thin_ids)
@@ -38,7 +41,7 @@ from ansible_collections.devmapper.storage.plugins.module_utils.thin_metadata im
 DAMAGED_DEVICE = re.compile(r"thin device (\d+) is missing", re.IGNORECASE)
 
 
-class SparseFile(object):
+class SparseFile(Step):
     """A step that makes ``path`` an empty sparse file of ``size`` bytes (a leftover of an
     earlier, failed run is emptied first)."""
 
@@ -51,16 +54,13 @@ class SparseFile(object):
     def command(self):
         return "truncate --size %d %s (emptied first)" % (self.size, self.path)
 
-    def to_dict(self):
-        return {"cmd": self.command, "why": self.why}
-
     def apply(self):
         with open(self.path, "wb") as handle:
             handle.truncate(self.size)
             os.fsync(handle.fileno())
 
 
-class Rename(object):
+class Rename(Step):
     """A step that renames a file, and makes the rename durable."""
 
     def __init__(self, source, target, why):
@@ -71,9 +71,6 @@ class Rename(object):
     @property
     def command(self):
         return "mv %s %s" % (self.source, self.target)
-
-    def to_dict(self):
-        return {"cmd": self.command, "why": self.why}
 
     def apply(self):
         os.rename(self.source, self.target)
@@ -89,7 +86,7 @@ def damaged_ids(check_output):
     return sorted(set(int(found) for found in DAMAGED_DEVICE.findall(check_output or "")))
 
 
-class KeptDevices(object):
+class KeptDevices(Step):
     """A step that compares the thin devices of the damaged and the repaired metadata (their
     device-details trees): a device thin_check did not name as damaged must still be there,
     unless ``force``."""
@@ -104,9 +101,6 @@ class KeptDevices(object):
     @property
     def command(self):
         return "compare the thin devices of %s and %s" % (self.damaged, self.repaired)
-
-    def to_dict(self):
-        return {"cmd": self.command, "why": self.why}
 
     def apply(self):
         if self.force:

@@ -28,12 +28,13 @@ from ansible_collections.devmapper.storage.plugins.module_utils.metadata_repair 
 from ansible_collections.devmapper.storage.plugins.module_utils.runners import (
     Action,
     ModuleError,
+    Step,
 )
 
 SCRATCH = "/var/tmp/dm_thinpool_repair-%s-%s.tmeta"
 
 
-class RemoveFile(object):
+class RemoveFile(Step):
     def __init__(self, path, why):
         self.path = path
         self.why = why
@@ -41,9 +42,6 @@ class RemoveFile(object):
     @property
     def command(self):
         return "rm %s" % self.path
-
-    def to_dict(self):
-        return {"cmd": self.command, "why": self.why}
 
     def apply(self):
         if os.path.exists(self.path):

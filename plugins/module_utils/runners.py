@@ -117,7 +117,17 @@ class ToolRunner(object):
         return rc, out, err
 
 
-class Action(object):
+class Step(object):
+    """What every step of a plan reports: ``command``, what it does (a command line, or words for
+    a step done in Python), and ``why``."""
+
+    why = ""
+
+    def to_dict(self):
+        return {"cmd": self.command, "why": self.why}
+
+
+class Action(Step):
     """One step of a plan: a command (argv) and why it runs. A step may carry ``undo``, the
     Action that takes it back should a later step of the plan fail, and ``undoes``, the argument
     lists of earlier steps it completes (whose undo is then no longer wanted)."""
@@ -131,14 +141,11 @@ class Action(object):
     def command(self):
         return " ".join(self.runner.argv(self.args))
 
-    def to_dict(self):
-        return {"cmd": self.command, "why": self.why}
-
     def apply(self):
         return self.runner.run(self.args)
 
 
-class WriteFileAction(object):
+class WriteFileAction(Step):
     """A step that writes a file atomically (temp file in the same directory, then rename)."""
 
     def __init__(self, module, path, content, why, mode=0o644):
@@ -151,9 +158,6 @@ class WriteFileAction(object):
     @property
     def command(self):
         return "write %s" % self.path
-
-    def to_dict(self):
-        return {"cmd": self.command, "why": self.why}
 
     def apply(self):
         directory = os.path.dirname(self.path)

@@ -57,20 +57,20 @@ def with_workload(lab, guest):
                      "\"Pool Name\"}}{{index . 1}}{{end}}{{end}}'").strip()
 
 
-def site(lab, guest, group="loop_lvm", **extra):
+def site(lab, guest, group="loop_lvm", playbook="playbooks/site.yml", **extra):
     extra["site_%s_hosts" % group] = guest.name
-    rc, report = run_playbook(lab.inventory_path, "playbooks/site.yml", limit=guest.name,
+    rc, report = run_playbook(lab.inventory_path, playbook, limit=guest.name,
                               extra_vars=dict(GUEST_VARS, **extra))
     rows = task_results(report, guest.name)
     return rc, [r.get("msg", "") for dummy, r in rows if r.get("failed")], \
         [name for name, r in rows if r.get("changed")]
 
 
-def site_refuses(lab, guest, phrase, group="loop_lvm", **extra):
-    """site.yml on the guest fails with a message holding ``phrase``, no task changed anything
-    and the host snapshot is as before; returns that message."""
+def site_refuses(lab, guest, phrase, group="loop_lvm", playbook="playbooks/site.yml", **extra):
+    """site.yml (or ``playbook``) on the guest fails with a message holding ``phrase``, no task
+    changed anything and the host snapshot is as before; returns that message."""
     before = snapshot(guest)
-    rc, msgs, changed = site(lab, guest, group, **extra)
+    rc, msgs, changed = site(lab, guest, group, playbook, **extra)
     assert rc != 0 and changed == [], (msgs, changed)
     refusal = [m for m in msgs if phrase in m]
     assert refusal, msgs
@@ -138,6 +138,12 @@ def test_docker_on_its_own_loop_lvm_pool_with_images_is_refused_before_anything_
     assert "Nothing was changed" in refusal and "playbooks/migrate.yml" in refusal
     assert "take the host out of the loop_lvm and direct_lvm groups" in refusal
     assert g.out(IMAGES) == images
+    # resize.yml and recover-full.yml grow the pool site.yml made, and make none
+    for playbook in ("playbooks/resize.yml", "playbooks/recover-full.yml"):
+        refusal = site_refuses(lab, g, "no pool of this role is here", playbook=playbook,
+                               loop_lvm_data_size="2G")
+        assert "playbooks/migrate.yml" in refusal and "Nothing was changed" in refusal
+    assert g.out(IMAGES) == images
     assert g.out("docker run --rm --network none app:1 cat /etc/app-release").strip() == "app-v1"
 
     # Docker stopped, its socket still listening: the run reads Docker's root instead of asking
@@ -199,7 +205,7 @@ systemctl start docker.service
 """
 
 
-@pytest.mark.disks("2G")
+@pytest.mark.disks("2G", "1G")
 def test_a_direct_lvm_host_built_by_hand_from_the_runbook_is_adopted_with_its_images(
         lab, fresh_guest):
     g = fresh_guest
@@ -250,3 +256,40 @@ def test_a_direct_lvm_host_built_by_hand_from_the_runbook_is_adopted_with_its_im
     assert snapshot(g) == before
     g.sh("systemctl start docker.service")
     assert g.out(IMAGES) == images
+
+    # the adopted pool filled to 100 % under a running container (dmeventd's autoextend finds no
+    # room in the VG), then recover-full.yml grows it onto a new disk (issue 18)
+    back_from_a_full_lvm_pool(lab, g, images)
+
+
+# A container fills the pool (queued writes fail after 5 s instead of 60, to spare the wait).
+FILL_LVM = r"""set -e
+echo 5 > /sys/module/dm_thin_pool/parameters/no_space_timeout
+docker run -d --name filler --network none app:1 busybox sleep 100000 >/dev/null
+docker exec filler sh -c 'echo before > /before && busybox sync'
+docker exec -d filler busybox dd if=/dev/zero of=/fill bs=1M count=2500
+for i in $(busybox seq 120); do
+    case "$(dmsetup status docker-thinpool)" in
+        *out_of_data_space*error_if_no_space*) exit 0;;
+    esac
+    sleep 1
+done
+exit 1
+"""
+
+
+def back_from_a_full_lvm_pool(lab, g, images):
+    lab.run(g.record, "bash -s", check=True, input_text=FILL_LVM, timeout=300)
+    full = g.out("dmsetup status docker-thinpool").split()
+    used, total = full[5].split("/")
+    assert full[7] == "out_of_data_space" and used == total, full
+    rc, msgs, changed = site(lab, g, group="direct_lvm", playbook="playbooks/recover-full.yml",
+                             direct_lvm_devices=["/dev/ubdb", "/dev/ubdc"])
+    assert rc == 0, msgs
+    status = g.out("dmsetup status docker-thinpool").split()
+    assert status[7] == "rw" and int(status[5].split("/")[1]) > int(total), status
+    assert "/dev/ubdc" in g.out("pvs --noheadings -o pv_name,vg_name")
+    assert g.out("docker exec filler sh -c 'cat /before && echo after > /after && busybox sync "
+                 "&& cat /after'").split() == ["before", "after"]
+    assert g.out(IMAGES) == images
+    assert g.out("docker run --rm --network none app:1 cat /etc/app-release").strip() == "app-v1"
