@@ -15,6 +15,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from ansible_collections.devmapper.storage.plugins.module_utils.sizes import human
+
 POOL_CONFIG_DIR = "/etc/devmapper-storage/pools"
 ACTIVATION_UNIT = "/etc/systemd/system/devmapper-pool@.service"
 ACTIVATION_SCRIPT = "/usr/local/sbin/devmapper-pool-activate"
@@ -64,10 +66,6 @@ def pool_activation_files(paths, config, unit, script, mounts, dropin):
                       for path in paths["files"][len(entries):]]
 
 
-def _gib(size):
-    return "%.1fG" % (size / 2.0 ** 30)
-
-
 def pool_write_blocker(pool, data_option, metadata_option):
     """Why the pool (dm_thinpool_info's ``pool``) takes no writes, with what to do, naming the
     caller's options for the data and metadata sizes; "" when it takes writes."""
@@ -80,15 +78,15 @@ def pool_write_blocker(pool, data_option, metadata_option):
                 % (name, "failed" if pool.get("failed") else "flagged needs_check"))
     if pool.get("out_of_data_space"):
         return ("pool %s is still out of data space (%s of %s in use): give %s larger than %s"
-                % (name, _gib(pool["data_used_bytes"]), _gib(pool["data_total_bytes"]),
-                   data_option, _gib(pool["data_total_bytes"])))
+                % (name, human(pool["data_used_bytes"]), human(pool["data_total_bytes"]),
+                   data_option, human(pool["data_total_bytes"])))
     if pool.get("read_only") and "read_only" in (pool.get("features") or []):
         return ("pool %s was loaded read-only (the read_only feature of its table): load it "
                 "again without it (playbooks/reactivate.yml)" % name)
     if pool.get("read_only") and (pool.get("metadata_used_percent") or 0) >= 99:
         return ("pool %s is read-only: its metadata is full (%s%%): give %s larger than %s"
                 % (name, pool["metadata_used_percent"], metadata_option,
-                   _gib(pool["metadata_total_bytes"])))
+                   human(pool["metadata_total_bytes"])))
     if pool.get("read_only"):
         return ("pool %s is read-only after a metadata error: its metadata must be checked and "
                 "repaired (thin_check, lvconvert --repair); growing it does not help" % name)

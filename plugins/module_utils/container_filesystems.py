@@ -29,18 +29,26 @@ from ansible_collections.devmapper.storage.plugins.module_utils.runners import (
 )
 
 
-def root_mount(mountinfo):
-    """{source, fs_type, options, super_options} of the mount on / in a process's mountinfo
-    text (the last one: a later mount on / hides the earlier); None when there is none."""
-    found = None
+def mounts(mountinfo):
+    """{mount_point, options, fs_type, source, super_options} of each line of a mountinfo text
+    (the optional fields before " - " vary in number)."""
     for line in mountinfo.splitlines():
         head, separator, tail = line.partition(" - ")
         fields = head.split()
-        if not separator or len(fields) < 6 or fields[4] != "/":
+        if not separator or len(fields) < 6:
             continue
         fs_type, source, super_options = (tail.split() + ["", "", ""])[:3]
-        found = {"source": source, "fs_type": fs_type, "options": fields[5].split(","),
-                 "super_options": super_options.split(",")}
+        yield {"mount_point": fields[4], "options": fields[5].split(","), "fs_type": fs_type,
+               "source": source, "super_options": super_options.split(",")}
+
+
+def root_mount(mountinfo):
+    """The mount on / in a process's mountinfo text (see ``mounts``; the last one: a later mount
+    on / hides the earlier); None when there is none."""
+    found = None
+    for mount in mounts(mountinfo):
+        if mount["mount_point"] == "/":
+            found = mount
     return found
 
 
@@ -87,9 +95,7 @@ class UnmountWait(Step):
 
     def mounted(self):
         with open(self.mountinfo_path) as handle:
-            text = handle.read()
-        return any(line.partition(" - ")[2].split()[1:2] == [self.device]
-                   for line in text.splitlines())
+            return any(m["source"] == self.device for m in mounts(handle.read()))
 
     def apply(self):
         deadline = self.clock() + self.seconds

@@ -27,6 +27,7 @@ import re
 import time
 
 from ansible_collections.devmapper.storage.plugins.module_utils.host.dm import DeviceMapper
+from ansible_collections.devmapper.storage.plugins.module_utils.host.files import fsync_path
 from ansible_collections.devmapper.storage.plugins.module_utils.host.loop import LoopDevices
 from ansible_collections.devmapper.storage.plugins.module_utils.inputs import check_inputs
 from ansible_collections.devmapper.storage.plugins.module_utils.runners import (
@@ -74,11 +75,7 @@ class Rename(Step):
 
     def apply(self):
         os.rename(self.source, self.target)
-        fd = os.open(os.path.dirname(self.target) or ".", os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        fsync_path(os.path.dirname(self.target) or ".")
 
 
 def damaged_ids(check_output):

@@ -87,18 +87,19 @@ def read_lvm(io, params):
     # a pool whose thin LVs are active runs as VG-POOL-tpool even when the pool LV itself is
     # not active (lvs shows it inactive); a pool used directly (Docker) is VG-POOL
     dm_name = os.path.basename(pool["lv_dm_path"])
-    live = next((n for n in (dm_name + "-tpool", dm_name) if io.dm.exists(n)), None)
+    live = next((target for target in (io.dm.read_thin_pool(n)
+                                       for n in (dm_name + "-tpool", dm_name))
+                 if target is not None), None)
     current = {"name": "%s/%s" % (vg, name), "vg": vg, "pool": name, "active": live is not None,
                "open_count": 0, "thin_devices": [],
                "metadata_bytes": int(tmeta[0]["lv_size"]) if tmeta else 0,
                "kept": sorted(lv["lv_name"] for lv in found["lvs"]
                               if lv["lv_name"].startswith(name + "_meta"))}
     if live is not None:
-        target = io.dm.read_thin_pool(live)
-        current["open_count"] = io.dm.open_count(dm_name) if live == dm_name else 0
-        current["thin_devices"] = sorted(io.dm.active_thins(target["devno"]))
+        current["open_count"] = io.dm.open_count(dm_name) if live["name"] == dm_name else 0
+        current["thin_devices"] = sorted(io.dm.active_thins(live["devno"]))
         current["sound"], current["check_output"] = live_verdict(
-            target["status"], target["table"].get("features", []))
+            live["status"], live["table"].get("features", []))
     else:
         current["sound"], current["check_output"] = check_metadata(io, current)
     return current

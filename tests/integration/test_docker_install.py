@@ -151,8 +151,8 @@ def back_from_a_full_pool(lab, g):
     # the size it has: refused, saying what to set, nothing changed
     rc, failed, changed, said = recover(lab, g)
     assert rc != 0 and failed == [
-        "pool docker-thinpool is still out of data space (1.0G of 1.0G in use): give "
-        "loop_lvm_data_size larger than 1.0G"] and changed == [], (failed, changed)
+        "pool docker-thinpool is still out of data space (1G of 1G in use): give "
+        "loop_lvm_data_size larger than 1G"] and changed == [], (failed, changed)
     assert (g.out(POOL), g.out(STARTED)) == (pool, started)
 
     # check mode: says what it would restart, changes nothing

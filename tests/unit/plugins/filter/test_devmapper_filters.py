@@ -54,8 +54,8 @@ def test_why_a_pool_takes_no_writes_on_pools_captured_in_each_state():
     for state in ("dm_new", "dm_used", "dm_warning", "dm_critical", "lvm_unmonitored"):
         assert blocker(state) == "", state
     assert blocker("dm_out_of_data_space") == (
-        "pool docker-thinpool is still out of data space (0.2G of 0.2G in use): give "
-        "loop_lvm_data_size larger than 0.2G")
+        "pool docker-thinpool is still out of data space (256M of 256M in use): give "
+        "loop_lvm_data_size larger than 256M")
     assert blocker("dm_needs_check").startswith(
         "pool docker-thinpool is flagged needs_check: its metadata must be checked")
     assert "load it again without it (playbooks/reactivate.yml)" in blocker("dm_read_only")
