@@ -227,8 +227,8 @@ def p2(lab, inventory, report, profile):
     report("P2 Docker downtime, migrate.yml / bare runbook: %.2f  (%.1f s / %.1f s; goal <= 1.2)"
            % (mig_down / bare_down, mig_down, bare_down))
     report("P2 until the images are back (docker load done), migrate.yml / bare runbook + docker "
-           "load: %.2f  (%.1f s / %.1f s; the migration also restores and checks the volume, "
-           "which the runbook loses)" % (mig_images / bare_images, mig_images, bare_images))
+           "load: %.2f  (%.1f s / %.1f s; the migration also carries the volumes and the "
+           "containers, which the runbook loses)" % (mig_images / bare_images, mig_images, bare_images))
     window = (mig_stop, mig_start)
     profile.append("P2 profile: migrate.yml took %.1f s in all; while Docker was down "
                    "(%.1f s): %s. Slowest tasks while Docker was down:"

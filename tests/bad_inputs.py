@@ -96,7 +96,8 @@ MODULE_KINDS = {
                                  "backup_dir": "path", "backup_mode": "other",
                                  "remove_backup": "other", "docker_root": "path",
                                  "state_file": "path", "config_paths": "path",
-                                 "target_vg": "vg_name", "error": "other",
+                                 "target_vg": "vg_name", "target_pool": "lv_name", "error": "other",
+                                 "drop_uncarriable_containers": "other",
                                  "fault_point": "other"},
     "loop_pool": {"lock_timeout": "other", "data_file": "path", "metadata_file": "path", "data_size": "loop_data_size",
                   "metadata_size": "loop_metadata_size", "state": "other",
@@ -209,7 +210,8 @@ ROLE_KINDS = {
                           "storage_migration_backup_mode": "other",
                           "storage_migration_remove_backup": "other",
                           "storage_migration_state_file": "path",
-                          "storage_migration_fault_point": "other"},
+                          "storage_migration_fault_point": "other",
+                          "storage_migration_drop_uncarriable_containers": "other"},
 }
 # Variables a role needs besides its defaults for the row's variable to be the only thing wrong.
 GOOD_ROLE_VARS = {"direct_lvm": {"direct_lvm_devices": [NOWHERE + "/disk"]},

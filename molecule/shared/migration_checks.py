@@ -53,6 +53,16 @@ def check_container_from_each_image_runs(host):
     assert host.check_output("docker run --rm --network none app:1 cat /etc/app-release") == "app-v1"
 
 
+def check_stopped_container_kept(host):
+    """The workload's stopped container `keeper` is back under its name, with its command and
+    its volume, and still stopped; started, it does what it did."""
+    inspect = json.loads(host.check_output("docker container inspect keeper"))[0]
+    assert inspect["Config"]["Cmd"] == ["sh", "-c", "cat /etc/app-release"]
+    assert [m["Name"] for m in inspect["Mounts"]] == ["appdata"]
+    assert not inspect["State"]["Running"]
+    assert host.check_output("docker start --attach keeper").strip() == "app-v1"
+
+
 def check_migration_recorded(host, target):
     state = json.loads(host.file(STATE).content_string)
     assert state["phase"] == "complete"

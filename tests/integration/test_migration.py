@@ -1,6 +1,7 @@
 """playbooks/migrate.yml on real-kernel guests, for what the migrate scenarios do not show:
-refusals change nothing, a failure after Docker was stopped rolls back, and a power cut at every
-step of a migration, each followed by a boot and a re-run, ends with nothing lost.
+refusals change nothing, a failure after Docker was stopped rolls back (removing the VG the
+migration made), and a power cut at every registered step of a migration, each followed by a boot
+and a re-run, ends with nothing lost (test_busy_migration has the busy host).
 
 The fault test writes what it covered to .test-reports/migration-faults.txt (scripts/test prints
 it at the end)."""
@@ -13,11 +14,13 @@ import time
 import pytest
 
 import migration_host
+from ansible_collections.devmapper.storage.plugins.module_utils.migration.steps import STEP_NAMES
 from conftest import REPO, ansible_env, run_playbook, saved_guest
 from migration_host import MIGRATION_VARS, failures
 
-STEPS = ["export", "stop", "backup", "release_source", "switch", "start", "import", "restore",
-         "verify"]
+# One fault point per registered step: the test waits for each to be reached, so a step without
+# one fails it.
+STEPS = list(STEP_NAMES)
 STATE = "/var/lib/devmapper-storage/migration.json"
 # names only where a running Docker and its pool write on their own (the loop files' mtimes move);
 # no relative times ("20 seconds ago") from docker either
@@ -125,13 +128,7 @@ def test_refusals_change_nothing_and_a_failure_rolls_back(lab, prepared):
     assert guest.out("systemctl is-active docker").strip() == "active"
     assert_nothing_lost(guest, expect)
     assert guest.out("docker ps -a --format '{{.Names}}'").split() == ["keeper"]
-
-    # and a later run migrates after all
-    rc, report = migrate(lab, guest)
-    assert rc == 0, failures(report, guest)
-    assert state(guest)["phase"] == "complete"
-    assert "loop" not in guest.out("dmsetup deps -o devname docker-thinpool")
-    assert_nothing_lost(guest, expect)
+    # (that a later run then migrates: test_busy_migration, on a VG it did not make)
 
 
 def start_migration(lab, guest, fault_point):

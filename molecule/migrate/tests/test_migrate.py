@@ -2,7 +2,8 @@
 
 from docker_checks import driver_status
 from migration_checks import (check_container_from_each_image_runs, check_images_kept,
-                              check_migration_recorded, check_volume_files_kept)
+                              check_migration_recorded, check_stopped_container_kept,
+                              check_volume_files_kept)
 
 
 def test_docker_runs_on_the_direct_lvm_pool(host):
@@ -25,6 +26,10 @@ def test_volume_files_have_their_checksums(host):
 
 def test_a_container_from_each_image_runs(host):
     check_container_from_each_image_runs(host)
+
+
+def test_the_stopped_container_is_back(host):
+    check_stopped_container_kept(host)
 
 
 def test_migration_is_recorded_and_backup_kept(host):

@@ -6,8 +6,8 @@
 ``info`` is the one reader of ``docker info``; ``storage_of`` and ``pool_name`` are what the
 collection needs of its answer; ``installed`` looks for the daemon (dockerd). Used by: converged
 (the fast path's driver and pool), docker_engine (docker_engine_info: installed, docker info, the
-wait for a driver and pool), docker_storage_migration (the source storage, and exporting and
-importing images and volumes) and docker_container_filesystems (the containers, and restarting
+wait for a driver and pool), docker_storage_migration (the source storage, exporting and importing
+images, stopping containers and committing their writable layers) and docker_container_filesystems (the containers, and restarting
 those whose filesystem stopped answering).
 """
 
@@ -32,6 +32,7 @@ LISTINGS = {
     "image": (["image", "ls", "--all", "--quiet", "--no-trunc"], ["image", "inspect"]),
     "volume": (["volume", "ls", "--quiet"], ["volume", "inspect"]),
     "container": (["container", "ls", "--all", "--quiet", "--no-trunc"], ["container", "inspect"]),
+    "network": (["network", "ls", "--quiet", "--no-trunc"], ["network", "inspect"]),
 }
 
 
@@ -116,6 +117,26 @@ class DockerCli(object):
 
     def load(self, path):
         self.docker.run(["load", "--input", path])
+
+    def inspect(self, kind, names):
+        """``docker KIND inspect NAME...`` as JSON ([] for no names)."""
+        if not names:
+            return []
+        dummy, out, dummy = self.docker.run([kind, "inspect"] + list(names))
+        return json.loads(out)
+
+    def remove_images(self, images):
+        """``docker image rm`` of ``images``; one still used by a container stays (no error)."""
+        self.docker.run(["image", "rm"] + list(images), check=False)
+
+    def diff(self, container):
+        """``docker diff``: the changes of a container's writable layer, one per line."""
+        dummy, out, dummy = self.docker.run(["diff", container])
+        return out
+
+    def commit(self, container, image, why):
+        """The Action that commits a (stopped) container's writable layer as ``image``."""
+        return Action(self.docker, ["commit", "--pause=false", container, image], why)
 
     def volume_exists(self, name):
         rc, dummy, dummy = self.docker.run(["volume", "inspect", name], check=False)

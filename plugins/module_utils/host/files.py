@@ -44,10 +44,13 @@ def read_text(path):
         return None
 
 
-def tree_checksums(root, hash_limit=None):
-    """{relative path: checksum} of every regular file and symlink under ``root``."""
+def tree_checksums(root, hash_limit=None, skip=()):
+    """{relative path: checksum} of every regular file and symlink under ``root``, but those
+    under the top-level directories named in ``skip``."""
     sums = {}
     for directory, dirs, files in os.walk(root):
+        if directory == root:
+            dirs[:] = [d for d in dirs if d not in skip]
         dirs.sort()
         for name in sorted(files) + [d for d in dirs if os.path.islink(os.path.join(directory, d))]:
             path = os.path.join(directory, name)

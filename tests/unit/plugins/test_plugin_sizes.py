@@ -14,9 +14,6 @@ PLUGINS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "
 MODULES = os.path.join(PLUGINS, "modules")
 MAX_MODULE_CODE_LINES = 40
 MAX_FILE_LINES = 400
-# Split into module_utils by a later issue (the migration's own); until then it is the one
-# module whose steps live in the module file.
-EXEMPT = {"docker_storage_migration.py": "split in a later issue (the migration's own layout)"}
 DOC_BLOCKS = ("DOCUMENTATION", "EXAMPLES", "RETURN")
 
 
@@ -59,7 +56,7 @@ def plugin_files():
                 yield os.path.relpath(os.path.join(directory, name), PLUGINS)
 
 
-@pytest.mark.parametrize("name", [n for n in module_files() if n not in EXEMPT])
+@pytest.mark.parametrize("name", list(module_files()))
 def test_module_code_is_short(name):
     with open(os.path.join(MODULES, name)) as handle:
         count = len(code_lines(handle.read()))
@@ -67,8 +64,7 @@ def test_module_code_is_short(name):
         "%s has %d code lines; its logic belongs in module_utils" % (name, count)
 
 
-@pytest.mark.parametrize("relpath", [p for p in plugin_files()
-                                     if p not in ["modules/" + n for n in EXEMPT]])
+@pytest.mark.parametrize("relpath", list(plugin_files()))
 def test_no_plugin_file_is_too_long(relpath):
     with open(os.path.join(PLUGINS, relpath)) as handle:
         count = len(handle.read().splitlines())
@@ -84,12 +80,3 @@ def test_the_count_leaves_out_documentation_and_the_argspec():
               '    )\n')
     # import, def run, return, def main, module = AnsibleModule(, supports_check_mode, )
     assert len(code_lines(source)) == 7
-
-
-@pytest.mark.parametrize("name", sorted(EXEMPT))
-def test_exemptions_are_still_needed(name):
-    # an exempt module that meets both limits again must leave EXEMPT, so the limits apply to it
-    with open(os.path.join(MODULES, name)) as handle:
-        source = handle.read()
-    assert (len(code_lines(source)) > MAX_MODULE_CODE_LINES
-            or len(source.splitlines()) > MAX_FILE_LINES), name

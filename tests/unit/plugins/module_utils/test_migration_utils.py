@@ -7,7 +7,10 @@ import os
 
 import pytest
 
-from ansible_collections.devmapper.storage.plugins.module_utils import migration as mig
+from ansible_collections.devmapper.storage.plugins.module_utils.migration import inventory as mig
+from ansible_collections.devmapper.storage.plugins.module_utils.migration.state import (
+    MigrationState)
+from ansible_collections.devmapper.storage.plugins.module_utils.migration.steps import STEP_NAMES
 
 FIXTURE = os.path.join(os.path.dirname(__file__), "..", "..", "fixtures", "migration.json")
 with open(FIXTURE) as _handle:
@@ -51,10 +54,11 @@ def test_container_inventory_names_and_states():
     assert containers["runner"]["running"]
 
 
-def test_export_bytes_counts_images_and_restorable_volumes_only():
+def test_export_bytes_counts_the_tagged_images_only():
     inventory = {"images": mig.image_inventory(IMAGES),
                  "volumes": [dict(v, bytes=1000) for v in mig.volume_inventory(VOLUMES)]}
-    assert mig.export_bytes(inventory) == sum(i["Size"] for i in IMAGES if i["RepoTags"]) + 1000
+    # the volumes are carried after the stop, not exported
+    assert mig.export_bytes(inventory) == sum(i["Size"] for i in IMAGES if i["RepoTags"])
 
 
 def test_space_shortfalls_name_the_filesystem_with_a_margin():
@@ -67,10 +71,14 @@ def test_space_shortfalls_name_the_filesystem_with_a_margin():
     assert mig.space_shortfalls(needs, dict(free, **{"/": 200 * 2 ** 20})) == []
 
 
+PARAMS = {"target": "direct_lvm", "backup_dir": "/var/lib/docker-migration",
+          "backup_mode": "move", "target_vg": "docker", "target_pool": "thinpool"}
+
+
 def new_state():
-    return mig.MigrationState.new("direct_lvm", "/var/lib/docker-migration", "move",
-                                  {"driver": "devicemapper"}, {"images": [], "volumes": []},
-                                  {}, "docker", True, "2026-11-22T00:00:00Z")
+    return MigrationState.new(STEP_NAMES, PARAMS, {"driver": "devicemapper"},
+                              {"images": [], "volumes": []}, {}, created_vg=True, lvs_before=[],
+                              docker_active=True, attempt=1)
 
 
 def test_steps_are_recorded_in_order_and_once():
@@ -81,10 +89,10 @@ def test_steps_are_recorded_in_order_and_once():
     state.mark_done("export", at=200.0)
     assert state.done == ["export"]
     assert state.data["finished_at"] == {"export": 100.0}
-    assert state.missing_before("backup") == ["stop"]
+    assert state.missing_before("backup") == ["stop_containers", "stop"]
     state.mark_done("stop")
     assert state.needs_rollback()
-    for step in mig.STEPS:
+    for step in STEP_NAMES:
         state.mark_done(step)
     assert state.next_step() is None
     with pytest.raises(ValueError):
@@ -107,9 +115,9 @@ def test_compare_files_reports_missing_new_and_changed_files():
     assert mig.compare_files("v", before, dict(before)) == []
     after = {"a": "sha256:1", "b": "sha256:3", "c": "sha256:4"}
     assert mig.compare_files("v", before, after) == [
-        "volume v: b differs (sha256:3, was sha256:2)",
-        "volume v: c was not there before",
-        "volume v: l is missing"]
+        "v: b differs (sha256:3, was sha256:2)",
+        "v: c was not there before",
+        "v: l is missing"]
 
 
 @pytest.mark.parametrize("target,driver,backend,reached", [

@@ -1,0 +1,175 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) devmapper.storage contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The module's run function: the control steps (status, preflight, begin, record, unhold,
+finish, rollback) and the registered steps, with the one check-mode gate (``run_registered``)."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import os
+import shutil
+import time
+
+from ansible_collections.devmapper.storage.plugins.module_utils.inputs import check_inputs
+from ansible_collections.devmapper.storage.plugins.module_utils.migration import checks
+from ansible_collections.devmapper.storage.plugins.module_utils.migration.host import (
+    DOCKER_UNITS, MigrationHost, remove_on_one_device)
+from ansible_collections.devmapper.storage.plugins.module_utils.migration.inventory import (
+    MIGRATION_INPUTS)
+from ansible_collections.devmapper.storage.plugins.module_utils.migration.rollback import rollback
+from ansible_collections.devmapper.storage.plugins.module_utils.migration.state import (
+    PHASE_COMPLETE, PHASE_MIGRATING, PHASE_ROLLING_BACK, MigrationState)
+from ansible_collections.devmapper.storage.plugins.module_utils.migration.steps import (
+    PLANNERS, ROLE_STEPS, STEP_NAMES)
+from ansible_collections.devmapper.storage.plugins.module_utils.runners import (
+    ModuleError, apply_plan)
+
+CONTROL_STEPS = ("status", "preflight", "begin", "record", "unhold", "finish", "rollback")
+# The module's choices for ``step`` (and ``name`` with step=record)
+STEP_CHOICES = CONTROL_STEPS + tuple(s for s in STEP_NAMES if s not in ROLE_STEPS)
+RECORD_CHOICES = ROLE_STEPS
+
+
+def begin(host, state):
+    if state is not None and state.phase in (PHASE_MIGRATING, PHASE_ROLLING_BACK):
+        return {"changed": False}
+    params = host.params
+    checked = checks.preflight(host)
+    config_dir = host.path("config")
+    host.did("record the inventory; copy %s to %s" % (", ".join(params["config_paths"]),
+                                                      config_dir),
+             "what a rollback puts back")
+    if host.check_mode:
+        return {"changed": True, "inventory": checked["inventory"]}
+    if os.path.exists(config_dir):
+        shutil.rmtree(config_dir)
+    os.makedirs(config_dir, 0o700)
+    saved = {}
+    for index, path in enumerate(params["config_paths"]):
+        copy = os.path.join(config_dir, "%02d-%s" % (index, os.path.basename(path)))
+        if os.path.isdir(path):
+            shutil.copytree(path, copy, symlinks=True)
+        elif os.path.exists(path):
+            shutil.copy2(path, copy)
+        saved[path] = copy if os.path.exists(path) else None
+    vg = params["target_vg"]
+    direct = params["target"] == "direct_lvm"
+    new = MigrationState.new(
+        STEP_NAMES, params, checked["source"], checked["inventory"], saved,
+        created_vg=direct and not host.vg_exists(vg),
+        lvs_before=host.lv_names(vg) if direct else [],
+        docker_active=checked["docker_active"],
+        attempt=(state.data.get("attempt", 1) + 1) if state else 1)
+    host.save_state(new)
+    return {"changed": True, "inventory": checked["inventory"]}
+
+
+def run_registered(host, state, step, result):
+    """A registered step: plan, then (not in check mode) apply, reach the fault point, record."""
+    if state is None or state.phase != PHASE_MIGRATING:
+        raise ModuleError("step: no migration under way (%s); run step=begin first"
+                          % host.params["state_file"])
+    if state.is_done(step):
+        return {"changed": False}
+    missing = state.missing_before(step)
+    if missing:
+        raise ModuleError("step: %s needs %s first" % (step, ", ".join(missing)))
+    planner = PLANNERS.get(step)
+    actions = planner(host, state, result) if planner else []
+    host.actions.extend(a.to_dict() for a in actions)
+    if host.check_mode:
+        return {"changed": True}
+    apply_plan(actions)
+    host.fault(step)
+    state.mark_done(step, at=time.time())
+    host.save_state(state)
+    return {"changed": True}
+
+
+def remove_backup(host):
+    removed = []
+    for path in (host.docker_backup, host.docker_archive, host.export_dir, host.path("config"),
+                 host.backup_manifest):
+        if os.path.lexists(path):
+            removed.append(path)
+            host.did("remove %s" % path, "the backup of a verified migration")
+            if not host.check_mode:
+                remove_on_one_device(path)
+    return removed
+
+
+def finish(host, state):
+    result = {}
+    if state.phase != PHASE_COMPLETE:
+        missing = state.missing_before("verify") + ([] if state.is_done("verify") else ["verify"])
+        if missing:
+            raise ModuleError("finish: steps %s are not done" % ", ".join(missing))
+        host.did("mark the migration complete", "every step is done and verified")
+        if not host.check_mode:
+            state.complete()
+            host.save_state(state)
+    if host.params["remove_backup"]:
+        result["removed"] = remove_backup(host)
+    else:
+        result["kept"] = [p for p in (host.docker_backup, host.docker_archive, host.export_dir)
+                          if os.path.exists(p)]
+    if state.data["source"].get("pool_backend") == "loop" and state.data["target"] == "direct_lvm":
+        result["left_in_place"] = ("the old loop pool's files (see pool %s's loop devices before "
+                                   "the migration); delete them when the backup is no longer "
+                                   "needed" % state.data["source"]["pool"])
+    result["changed"] = bool(host.actions)
+    return result
+
+
+def unhold(host):
+    host.did("systemctl unmask %s (and remove the hold drop-ins)" % " ".join(DOCKER_UNITS),
+             "Docker may start again")
+    if not host.check_mode:
+        host.unhold_docker()
+    return {"changed": True}
+
+
+def dispatch(host, state, step):
+    params = host.params
+    if step == "status":
+        return checks.status(host, state)
+    if step == "preflight":
+        return checks.preflight(host)
+    if step == "begin":
+        return begin(host, state)
+    if step == "unhold":
+        return unhold(host)
+    if step == "finish":
+        if state is None:
+            raise ModuleError("step: no migration recorded in %s" % params["state_file"])
+        return finish(host, state)
+    if step == "rollback":
+        result = rollback(host, state)
+        result.setdefault("changed", bool(host.actions))
+        return result
+    result = {}
+    result.update(run_registered(host, state, params["name"] if step == "record" else step,
+                                 result))
+    return result
+
+
+def run_module(module):
+    params = check_inputs(module.params, MIGRATION_INPUTS)
+    host = MigrationHost(module, STEP_NAMES)
+    state = host.load_state()
+    step = params["step"]
+    try:
+        result = dispatch(host, state, step)
+    except (IOError, OSError) as exc:
+        # a rename across filesystems, of a mount point, a full disk: said, not a traceback
+        raise ModuleError("step %s: %s%s" % (
+            step, exc.strerror or exc, " (%s)" % exc.filename if exc.filename else ""),
+            actions_done=host.actions)
+    state = host.load_state()
+    result["state"] = state.to_dict() if state else None
+    result["next_step"] = state.next_step() if state and state.phase == PHASE_MIGRATING else None
+    result.setdefault("plan", None)
+    result["actions"] = host.actions
+    return result

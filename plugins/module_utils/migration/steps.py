@@ -1,0 +1,289 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) devmapper.storage contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The steps of a migration, in order: the one registry (``REGISTRY``) from which the state's
+order, the module's choices and the role's calls come.
+
+Each step's planner reads the host and returns what it would do (``Do`` steps and command
+Actions, each with why); ``run.py`` applies them only when not in check mode. ``switch`` and
+``start`` are done by the storage roles and only recorded here.
+
+Docker runs during ``export``. The downtime begins with ``stop_containers`` (the containers
+stopped, their settings kept, their changed layers committed and saved). While Docker is down
+(``stop`` to ``start``) only what must be done then is done: Docker held, its directory renamed
+aside, the volumes renamed back in (the same filesystem: nothing is copied or hashed), the old
+pool released. ``import`` and ``recreate`` bring the images and the containers back.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import collections
+import os
+
+from ansible_collections.devmapper.storage.plugins.module_utils.host.files import (
+    fsync_path, sha256_file, tree_checksums)
+from ansible_collections.devmapper.storage.plugins.module_utils.migration.host import (
+    DOCKER_UNITS, remove_on_one_device, same_device_entries)
+from ansible_collections.devmapper.storage.plugins.module_utils.migration.inventory import (
+    carried_volume_problems, compare_images)
+from ansible_collections.devmapper.storage.plugins.module_utils.migration.container_steps import (
+    container_problems, plan_load_layers, plan_recreate, plan_stop_containers, stop_running)
+from ansible_collections.devmapper.storage.plugins.module_utils.migration.plan import Do
+from ansible_collections.devmapper.storage.plugins.module_utils.runners import ModuleError
+
+# Files larger than this are recorded by size only in the backup's manifest: Docker's own
+# loop-lvm keeps 100G sparse files in its directory, and reading them would take hours.
+MANIFEST_HASH_LIMIT = 1024 * 1024 * 1024
+VOLUMES = "volumes"
+
+
+# -- export (Docker runs) ----------------------------------------------------------------------
+
+def image_file(image):
+    return "%s.tar" % image["id"].split(":")[-1]
+
+
+def save_image(host, image, final, manifest):
+    tmp = final + ".part"
+    host.docker_cli.save(tmp, image["tags"])
+    fsync_path(tmp)
+    os.rename(tmp, final)
+    manifest["images"].append(dict(image, file=os.path.basename(final), sha256=sha256_file(final)))
+
+
+def make_dir(path):
+    if not os.path.isdir(path):
+        os.makedirs(path, 0o700)
+
+
+def plan_export(host, state, result):
+    images_dir = os.path.join(host.export_dir, "images")
+    manifest = {"images": []}
+    actions = [Do("mkdir -p %s" % images_dir, "where the images are saved", make_dir, images_dir)]
+    for image in state.data["inventory"]["images"]:
+        final = os.path.join(images_dir, image_file(image))
+        actions.append(Do("docker save --output %s %s" % (final, " ".join(image["tags"])),
+                          "image %s, saved while Docker still runs" % image["id"],
+                          save_image, host, image, final, manifest))
+    path = os.path.join(host.export_dir, "manifest.json")
+    actions.append(Do("write %s" % path, "each saved image's file and checksum",
+                      host.write_json, path, manifest))
+    return actions
+
+
+def export_manifest(host):
+    manifest = host.read_json(os.path.join(host.export_dir, "manifest.json"))
+    if manifest is None:
+        raise ModuleError("%s/manifest.json is missing: the export is gone" % host.export_dir)
+    return manifest
+
+
+# -- stop ------------------------------------------------------------------------------------------
+
+def refuse_mounts(host, state):
+    left = host.mounts_under_docker_root()
+    if state.data["backup_mode"] == "archive":
+        # Docker's directory may itself be a mount point (why archive mode exists): only what is
+        # mounted below it is in the way (it is emptied, never moved)
+        left = [m for m in left if m != os.path.realpath(host.docker_root)]
+    if left:
+        raise ModuleError(
+            "still mounted under %s after Docker stopped: %s. A container still runs (its shim "
+            "outlived dockerd), a mount leaked, or another filesystem is mounted there; the "
+            "migration never moves or deletes across a mount. Unmount them (or stop what holds "
+            "them) and run again" % (host.docker_root, ", ".join(left[:10])))
+
+
+def plan_stop(host, state, result):
+    # After a power cut Docker may have started again at boot, and with it containers whose
+    # restart policy is always: they are stopped again first.
+    actions = stop_running(host, state)
+    actions.append(Do("systemctl mask or hold, then stop, %s" % " ".join(DOCKER_UNITS),
+                      "Docker stays stopped, across reboots, until the new storage is in place",
+                      host.hold_docker))
+    actions.append(Do("check that nothing is mounted under %s" % host.docker_root,
+                      "a container or a filesystem there would be moved or deleted with it",
+                      refuse_mounts, host, state))
+    return actions
+
+
+# -- backup and volumes (Docker is down) ---------------------------------------------------------
+
+def write_backup_manifest(host, state):
+    """Every file of Docker's directory but the volumes (which are carried, not restored); once
+    only: a redone step finds the directory moved or half emptied."""
+    if state.data["backup_mode"] == "move":
+        if not os.path.exists(host.docker_root) or os.path.exists(host.docker_backup):
+            return
+    elif state.archive_sha256:
+        return
+    sums = tree_checksums(host.docker_root, MANIFEST_HASH_LIMIT, skip=(VOLUMES,))
+    host.write_json(host.backup_manifest, sums)
+
+
+def move_aside(host):
+    root, backup = host.docker_root, host.docker_backup
+    if os.path.exists(root) and not os.path.exists(backup):
+        os.rename(root, backup)
+        fsync_path(os.path.dirname(root))
+        fsync_path(os.path.dirname(backup))
+    elif os.path.exists(root):
+        raise ModuleError("both %s and its backup %s exist; something made a new %s while "
+                          "Docker was held stopped" % (root, backup, root))
+    elif not os.path.exists(backup):
+        raise ModuleError("neither %s nor its backup %s exists" % (root, backup))
+
+
+def archive(host, state):
+    if state.archive_sha256:
+        return
+    tmp = host.docker_archive + ".part"
+    host.tar_create(tmp, host.docker_root, exclude=(VOLUMES,))
+    fsync_path(tmp)
+    os.rename(tmp, host.docker_archive)
+    state.note_archive(sha256_file(host.docker_archive))
+    host.save_state(state)
+
+
+def empty_but_volumes(host):
+    if not os.path.isdir(host.docker_root):
+        return
+    # the whole directory is checked against its own filesystem before anything is deleted: an
+    # entry that is a mount point is not in the archive (--one-file-system) and must not be emptied
+    same_device_entries(host.docker_root, skip=(VOLUMES,))
+    for name in os.listdir(host.docker_root):
+        if name != VOLUMES:
+            remove_on_one_device(os.path.join(host.docker_root, name))
+
+
+def plan_backup(host, state, result):
+    root = host.docker_root
+    actions = [Do("write %s" % host.backup_manifest,
+                  "a checksum of every file of %s but its volumes, which a rollback compares"
+                  % root, write_backup_manifest, host, state)]
+    if state.data["backup_mode"] == "move":
+        actions.append(Do("mv %s %s" % (root, host.docker_backup),
+                          "Docker's directory moved aside whole (a rename: no copy)",
+                          move_aside, host))
+        return actions
+    actions.append(Do("tar --create --one-file-system --exclude=./%s --file %s --directory %s ."
+                      % (VOLUMES, host.docker_archive, root),
+                      "Docker's directory archived but its volumes, which stay where they are",
+                      archive, host, state))
+    actions.append(Do("remove everything in %s but %s/ (never across a mount)" % (root, VOLUMES),
+                      "the new storage starts from an empty directory", empty_but_volumes, host))
+    return actions
+
+
+def carry_volumes(host, state):
+    root, backup = host.docker_root, host.docker_backup
+    inside = os.path.join(root, VOLUMES)
+    if state.data["backup_mode"] == "move":
+        if not os.path.isdir(root):
+            os.mkdir(root, os.stat(backup).st_mode & 0o7777)
+        source = os.path.join(backup, VOLUMES)
+        if os.path.exists(source) and not os.path.exists(inside):
+            os.rename(source, inside)
+            fsync_path(backup)
+            fsync_path(root)
+    identities = {}
+    for volume in state.data["inventory"]["volumes"]:
+        path = volume["mountpoint"]
+        if path and os.path.isdir(path):
+            info = os.stat(path)
+            identities[volume["name"]] = [info.st_dev, info.st_ino]
+    state.note_carried_volumes(identities)
+
+
+def plan_carry_volumes(host, state, result):
+    if state.data["backup_mode"] == "move":
+        what = "mv %s %s" % (os.path.join(host.docker_backup, VOLUMES),
+                             os.path.join(host.docker_root, VOLUMES))
+        why = ("the volumes, as they were when their containers stopped, carried to the new "
+               "storage by a rename on the same filesystem (nothing copied)")
+    else:
+        what = "keep %s" % os.path.join(host.docker_root, VOLUMES)
+        why = "the volumes stay where they were when their containers stopped"
+    return [Do(what, why, carry_volumes, host, state)]
+
+
+def release(host, pool):
+    loops = host.release_loop_pool(pool)
+    host.did("detached %s" % ", ".join(loops), "the loop devices under pool %s" % pool)
+
+
+def plan_release_source(host, state, result):
+    source = state.data["source"]
+    if state.data["target"] != "direct_lvm" or source["pool_backend"] != "loop" or \
+            host.pool_backend(source["pool"]) != "loop":
+        return []
+    return [Do("dmsetup remove %s" % source["pool"],
+               "the new pool takes its name; its files stay (the backup's data)",
+               release, host, source["pool"])]
+
+
+# -- after the start (Docker runs on the new storage) -----------------------------------------------
+
+def load_image(host, path, sha256):
+    if sha256_file(path) != sha256:
+        raise ModuleError("%s does not match its checksum from the export" % path)
+    host.docker_cli.load(path)
+
+
+def plan_import(host, state, result):
+    return plan_load_images(host, state, result) + plan_load_layers(host, state, result)
+
+
+def plan_load_images(host, state, result):
+    manifest = export_manifest(host)
+    have = dict((i["id"], set(i["tags"])) for i in host.images())
+    actions = []
+    for image in manifest["images"]:
+        if image["id"] in have and set(image["tags"]) <= have[image["id"]]:
+            continue
+        path = os.path.join(host.export_dir, "images", image["file"])
+        actions.append(Do("docker load --input %s" % path, ", ".join(image["tags"]),
+                          load_image, host, path, image["sha256"]))
+    return actions
+
+
+def verify(host, state, result):
+    manifest = export_manifest(host)
+    carried = state.carried_volumes
+    problems = compare_images(manifest["images"], host.images())
+    problems += carried_volume_problems(carried, host.volume_identities())
+    more, containers = container_problems(host, state)
+    problems += more
+    if problems:
+        raise ModuleError("verification failed: %s" % "; ".join(problems[:20]), problems=problems)
+    result["verified"] = {"images": len(manifest["images"]), "volumes": len(carried),
+                          "containers": containers}
+    result["containers"] = state.container_ids
+
+
+def plan_verify(host, state, result):
+    return [Do("compare image ids and tags with the export, each volume with the directory "
+               "carried over, and each container's kept settings with its inspect from before",
+               "nothing is lost", verify, host, state, result)]
+
+
+StepSpec = collections.namedtuple("StepSpec", "name plan")
+REGISTRY = (
+    StepSpec("export", plan_export),
+    StepSpec("stop_containers", plan_stop_containers),
+    StepSpec("stop", plan_stop),
+    StepSpec("backup", plan_backup),
+    StepSpec("carry_volumes", plan_carry_volumes),
+    StepSpec("release_source", plan_release_source),
+    StepSpec("switch", None),           # the storage roles (switch_TARGET.yml)
+    StepSpec("start", None),            # the docker_daemon role
+    StepSpec("import", plan_import),
+    StepSpec("recreate", plan_recreate),
+    StepSpec("verify", plan_verify),
+)
+STEP_NAMES = tuple(spec.name for spec in REGISTRY)
+ROLE_STEPS = tuple(spec.name for spec in REGISTRY if spec.plan is None)
+MODULE_STEPS = tuple(spec.name for spec in REGISTRY if spec.plan is not None)
+PLANNERS = dict((spec.name, spec.plan) for spec in REGISTRY if spec.plan is not None)
