@@ -15,6 +15,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from ansible_collections.devmapper.storage.plugins.module_utils.lvm_pool import lvm_dm_name
 from ansible_collections.devmapper.storage.plugins.module_utils.sizes import human
 
 POOL_CONFIG_DIR = "/etc/devmapper-storage/pools"
@@ -30,11 +31,6 @@ def docker_dm_opts(pool, min_free_space):
             "dm.use_deferred_removal=true",
             "dm.use_deferred_deletion=true",
             "dm.min_free_space=%s" % min_free_space]
-
-
-def lvm_dm_name(vg, lv):
-    """LVM names an LV's device VG-LV, with each hyphen inside either name doubled."""
-    return "%s-%s" % (str(vg).replace("-", "--"), str(lv).replace("-", "--"))
 
 
 def pool_activation_paths(name, services):

@@ -29,6 +29,11 @@ from ansible_collections.devmapper.storage.plugins.module_utils.sizes import (
 )
 
 
+def lvm_dm_name(vg, lv):
+    """LVM names an LV's device VG-LV, with each hyphen inside either name doubled."""
+    return "%s-%s" % (str(vg).replace("-", "--"), str(lv).replace("-", "--"))
+
+
 def lvm_extents_for(value, vg, what, existing=False):
     """Extents a size means: absolute sizes round up to whole extents, percentages as lvcreate
     reads them. Returns None for %FREE on an existing LV: free space shrinks as the pool takes it,

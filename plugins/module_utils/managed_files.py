@@ -33,19 +33,19 @@ def parse_mode(option, text):
     return mode
 
 
-def check_params(params):
-    """The wanted files as [{path, content, mode (int)}]; refuses relative or repeated paths and
-    modes that are not octal, naming the entry."""
+def check_params(params, option="files"):
+    """The wanted files (``params[option]``) as [{path, content, mode (int)}]; refuses relative
+    or repeated paths and modes that are not octal, naming the entry."""
     wanted, seen = [], set()
-    for index, entry in enumerate(params["files"]):
-        path = entry["path"]
+    for index, entry in enumerate(params[option] or []):
+        path, name = entry["path"], "%s[%d]" % (option, index)
         if not os.path.isabs(path) or path.endswith("/"):
-            raise ModuleError("files[%d].path: %r is not an absolute path of a file" % (index, path))
+            raise ModuleError("%s.path: %r is not an absolute path of a file" % (name, path))
         if os.path.normpath(path) in seen:
-            raise ModuleError("files[%d].path: %s is given twice" % (index, path))
+            raise ModuleError("%s.path: %s is given twice" % (name, path))
         seen.add(os.path.normpath(path))
         wanted.append({"path": os.path.normpath(path), "content": entry["content"],
-                       "mode": parse_mode("files[%d].mode" % index, entry["mode"])})
+                       "mode": parse_mode(name + ".mode", entry["mode"])})
     return wanted
 
 

@@ -50,19 +50,27 @@ options:
         running on devicemapper, room for the backup) and changes nothing. V(begin) records the
         inventory and copies the configuration files.
       - V(export), V(stop_containers), V(stop), V(backup), V(carry_volumes), V(release_source),
-        V(import), V(recreate) and V(verify) are the migration's steps, in this order with
-        V(switch) and V(start) (done by the storage roles) between V(release_source) and
-        V(import); V(record) records O(name).
-        V(unhold) lets Docker start again; V(finish) marks the migration complete (and removes
-        the backup when O(remove_backup)); V(rollback) undoes it.
+        V(switch), V(start), V(import), V(recreate) and V(verify) are the migration's steps, in
+        this order with V(prepare) (done by the role while Docker runs, the new pool made as
+        O(staged_pool)) after V(export); V(record) records O(name).
+        V(finish) marks the migration complete (and removes the backup when O(remove_backup));
+        V(rollback) undoes it.
     type: str
     required: true
-    choices: [status, preflight, begin, record, unhold, finish, rollback, export, stop_containers,
-              stop, backup, carry_volumes, release_source, import, recreate, verify]
-  name:
-    description: With O(step=record), the step that was done (V(switch) or V(start)).
+    choices: [status, preflight, begin, record, finish, rollback, export, stop_containers,
+              stop, backup, carry_volumes, release_source, switch, start, import, recreate, verify]
+  through:
+    description:
+      - With a migration step, also run the steps after it up to this one, in the same module run
+        (each recorded as it is done, as when called one by one). The role runs the downtime,
+        V(stop_containers) through V(import), in one call.
     type: str
-    choices: [switch, start]
+    choices: [export, stop_containers, stop, backup, carry_volumes, release_source, switch, start,
+              import, recreate, verify]
+  name:
+    description: With O(step=record), the step that was done (V(prepare)).
+    type: str
+    choices: [prepare]
   target:
     description: What Docker runs on afterwards.
     type: str
@@ -109,6 +117,47 @@ options:
       without it.
     type: str
     default: thinpool
+  staged_pool:
+    description:
+      - With O(target=direct_lvm), the name under which the pool was made in O(target_vg) while
+        Docker ran (the old pool still holds the device name O(target_pool) gives it);
+        V(switch) renames it to O(target_pool). Unset when the pool already has its name.
+    type: str
+  switch_files:
+    description:
+      - Files V(switch) writes (atomically, where they differ), such as the new pool's boot unit
+        and settings and Docker's drop-in, as the storage roles render them. V(begin) copies what is
+        at their paths for V(rollback).
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      path:
+        description: Absolute path.
+        type: path
+        required: true
+      content:
+        description: The whole content.
+        type: str
+        required: true
+      mode:
+        description: Octal mode, such as V('0644').
+        type: str
+        required: true
+  switch_remove:
+    description: Files V(switch) removes (Docker's drop-in that needs the pool, for
+      O(target=overlay2)); V(begin) copies them for V(rollback).
+    type: list
+    elements: path
+    default: []
+  daemon_settings:
+    description: Keys V(switch) merges into O(daemon_config_path) (every other key stays).
+    type: dict
+    default: {}
+  daemon_config_path:
+    description: Docker's daemon.json.
+    type: path
+    default: /etc/docker/daemon.json
   drop_uncarriable_containers:
     description: Leave behind (in the backup) the containers whose settings cannot be carried,
       instead of refusing the migration.
@@ -144,10 +193,16 @@ state:
   description:
     - The state file's content after the step (null when there is none).
     - C(done) lists the steps done, in order; C(finished_at) maps each to the time it was
-      recorded (seconds since the epoch), so C(finished_at.start) minus C(finished_at.export)
-      bounds how long Docker was down.
+      recorded (seconds since the epoch); C(downtime_began_at) is when the first container (or
+      Docker, when none ran) was stopped.
   returned: always
   type: dict
+downtime_seconds:
+  description: Seconds from the first container stop to Docker's start on the new storage
+    (null until V(start) is done).
+  returned: always
+  type: float
+  sample: 4.2
 next_step:
   description: The first step not done yet (null when all are).
   returned: always
@@ -192,7 +247,7 @@ dropped_containers:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.devmapper.storage.plugins.module_utils.migration.run import (
-    RECORD_CHOICES, STEP_CHOICES, run_module)
+    RECORD_CHOICES, STEP_CHOICES, THROUGH_CHOICES, run_module)
 from ansible_collections.devmapper.storage.plugins.module_utils.runners import exit_module
 
 
@@ -213,6 +268,14 @@ def main():
                                        "/etc/devmapper-storage/pools"]),
             target_vg=dict(type="str"),
             target_pool=dict(type="str", default="thinpool"),
+            staged_pool=dict(type="str"),
+            through=dict(type="str", choices=list(THROUGH_CHOICES)),
+            switch_files=dict(type="list", elements="dict", default=[], options=dict(
+                path=dict(type="path", required=True), content=dict(type="str", required=True),
+                mode=dict(type="str", required=True))),
+            switch_remove=dict(type="list", elements="path", default=[]),
+            daemon_settings=dict(type="dict", default={}),
+            daemon_config_path=dict(type="path", default="/etc/docker/daemon.json"),
             drop_uncarriable_containers=dict(type="bool", default=False),
             error=dict(type="str"),
             fault_point=dict(type="str", default=""),

@@ -6,8 +6,9 @@
 - ``stop_containers`` (Docker runs): every running container is stopped with its own stop
   timeout, then each one's inspect is kept and a writable layer with changes is committed and
   saved (one ``docker save``, so shared layers are written once);
-- ``recreate`` (Docker runs on the new storage, the images are back): the user-defined networks,
-  then the containers by name, then those that ran are started.
+- ``recreate`` (Docker runs on the new storage, the images are back): the writable layers
+  loaded, the user-defined networks, then the containers by name, then those that ran are
+  started.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -15,6 +16,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import os
+import time
 
 from ansible_collections.devmapper.storage.plugins.module_utils.host.files import (
     fsync_path, sha256_file)
@@ -41,6 +43,17 @@ def note_running(host, state, names):
     host.save_state(state)
 
 
+def note_downtime_began(host, state):
+    state.note_downtime_began(time.time())
+    host.save_state(state)
+
+
+def downtime_begins(host, state):
+    return Do("record the time in %s" % host.params["state_file"],
+              "the downtime begins (the result of step start says how long it lasted)",
+              note_downtime_began, host, state)
+
+
 def stop_running(host, state, record=True):
     """The actions that record (with ``record``), then stop, every container that runs now."""
     running = [c for c in host.containers() if c["running"]] if host.docker_info() else []
@@ -50,6 +63,7 @@ def stop_running(host, state, record=True):
                                                host.params["state_file"]),
                           "the containers that ran (started again on the new storage, or by a "
                           "rollback)", note_running, host, state, [c["name"] for c in running]))
+        actions.append(downtime_begins(host, state))
     for container in running:
         actions.append(host.docker_cli.stop(container["name"], str(container["stop_seconds"]),
                                             STOP_WHY))
@@ -102,9 +116,11 @@ def load_layers(host, record):
     host.docker_cli.load(layers_file(host))
 
 
-def plan_load_layers(host, state, result):
-    record = saved_containers(host)
-    if not record["layers"]:
+def plan_load_layers(host, record, names):
+    """The layers' docker load, when a container of ``names`` (to be created) needs one that
+    is not there."""
+    have = set(tag for image in host.images() for tag in image["tags"])
+    if not set(record["layers"][n] for n in names if n in record["layers"]) - have:
         return []
     return [Do("docker load --input %s" % layers_file(host),
                "the writable layers of %s" % ", ".join(sorted(record["layers"])),
@@ -137,7 +153,8 @@ def plan_recreate(host, state, result):
     record = saved_containers(host)
     have_networks = set(host.names("network"))
     have = set(host.names("container"))
-    actions = []
+    actions = plan_load_layers(host, record, [name_of(i) for i in record["containers"]
+                                              if name_of(i) not in have])
     for network in record["networks"]:
         if network["Name"] in have_networks:
             continue

@@ -61,7 +61,7 @@ class MigrationHost(object):
         self.ip = ToolRunner(module, "ip")
         self.lvm_tools = dict((name, ToolRunner(module, name))
                               for name in ("vgchange", "vgremove", "pvremove", "lvremove",
-                                           "lvchange"))
+                                           "lvchange", "lvrename"))
         self.fs_tools = FilesystemTools(module)
         self.actions = []           # what was done or would be done: {cmd, why}
 
@@ -211,7 +211,7 @@ class MigrationHost(object):
             info = self.docker_info()
             if info:
                 return info
-            time.sleep(2)
+            time.sleep(0.5)         # Docker's downtime lasts until this sees it
         return None
 
     # -- mounts and filesystems --------------------------------------------------------------------

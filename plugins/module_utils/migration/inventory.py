@@ -12,7 +12,9 @@ __metaclass__ = type
 # The paths and names of docker_storage_migration, checked before anything is read
 # (module_utils/inputs.py).
 MIGRATION_INPUTS = (("backup_dir", "path"), ("docker_root", "path"), ("state_file", "path"),
-                    ("config_paths", "path"), ("target_vg", "vg_name"), ("target_pool", "lv_name"))
+                    ("config_paths", "path"), ("target_vg", "vg_name"), ("target_pool", "lv_name"),
+                    ("staged_pool", "lv_name"), ("switch_remove", "path"),
+                    ("daemon_config_path", "path"))
 # Docker's own default when a container sets no stop timeout (docker stop without --time)
 DEFAULT_STOP_SECONDS = 10
 

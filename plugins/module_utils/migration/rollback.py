@@ -115,10 +115,12 @@ def remove_what_was_made(host, state):
                  "the volume group the migration made")
         return
     made = [lv for lv in host.lv_names(vg) if lv not in (state.data.get("lvs_before") or [])]
-    if pool and pool in made:
-        host.run_lvm("lvremove", ["--yes", "%s/%s" % (vg, pool)])
-        host.did("lvremove --yes %s/%s" % (vg, pool),
-                 "the pool the migration made in %s, which held other LVs before" % vg)
+    # the pool under the name it was made with while Docker ran, or under its own after switch
+    for name in (pool, state.data.get("staged_pool")):
+        if name and name in made:
+            host.run_lvm("lvremove", ["--yes", "%s/%s" % (vg, name)])
+            host.did("lvremove --yes %s/%s" % (vg, name),
+                     "the pool the migration made in %s, which held other LVs before" % vg)
 
 
 def start_containers_that_ran(host, state):

@@ -1,8 +1,10 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) devmapper.storage contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The module's run function: the control steps (status, preflight, begin, record, unhold,
-finish, rollback) and the registered steps, with the one check-mode gate (``run_registered``)."""
+"""The module's run function: the control steps (status, preflight, begin, record, finish,
+rollback) and the registered steps, with the one check-mode gate (``run_registered``). A
+registered step given ``through`` runs the next ones too, in one module run: the role does the
+whole downtime so."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -13,23 +15,39 @@ import shutil
 import time
 
 from ansible_collections.devmapper.storage.plugins.module_utils.inputs import check_inputs
+from ansible_collections.devmapper.storage.plugins.module_utils.managed_files import (
+    check_params as check_files)
 from ansible_collections.devmapper.storage.plugins.module_utils.migration import checks
 from ansible_collections.devmapper.storage.plugins.module_utils.migration.host import (
-    DOCKER_UNITS, MigrationHost, remove_on_one_device)
+    MigrationHost, remove_on_one_device)
 from ansible_collections.devmapper.storage.plugins.module_utils.migration.inventory import (
     MIGRATION_INPUTS)
 from ansible_collections.devmapper.storage.plugins.module_utils.migration.rollback import rollback
 from ansible_collections.devmapper.storage.plugins.module_utils.migration.state import (
     PHASE_COMPLETE, PHASE_MIGRATING, PHASE_ROLLING_BACK, MigrationState)
 from ansible_collections.devmapper.storage.plugins.module_utils.migration.steps import (
-    PLANNERS, ROLE_STEPS, STEP_NAMES)
+    MODULE_STEPS, PLANNERS, ROLE_STEPS, STEP_NAMES)
+
+THROUGH_CHOICES = MODULE_STEPS
 from ansible_collections.devmapper.storage.plugins.module_utils.runners import (
     ModuleError, apply_plan)
 
-CONTROL_STEPS = ("status", "preflight", "begin", "record", "unhold", "finish", "rollback")
+CONTROL_STEPS = ("status", "preflight", "begin", "record", "finish", "rollback")
 # The module's choices for ``step`` (and ``name`` with step=record)
 STEP_CHOICES = CONTROL_STEPS + tuple(s for s in STEP_NAMES if s not in ROLE_STEPS)
 RECORD_CHOICES = ROLE_STEPS
+
+
+def saved_paths(params):
+    """What a rollback puts back: the configuration paths, and every file the switch writes or
+    removes that none of them holds."""
+    paths = list(params["config_paths"])
+    for path in [f["path"] for f in params["switch_files"] or []] + \
+            list(params["switch_remove"] or []) + [params["daemon_config_path"]]:
+        path = os.path.normpath(path)
+        if not [p for p in paths if path == p or path.startswith(p.rstrip("/") + "/")]:
+            paths.append(path)
+    return paths
 
 
 def begin(host, state):
@@ -38,8 +56,8 @@ def begin(host, state):
     params = host.params
     checked = checks.preflight(host)
     config_dir = host.path("config")
-    host.did("record the inventory; copy %s to %s" % (", ".join(params["config_paths"]),
-                                                      config_dir),
+    paths = saved_paths(params)
+    host.did("record the inventory; copy %s to %s" % (", ".join(paths), config_dir),
              "what a rollback puts back")
     if host.check_mode:
         return {"changed": True, "inventory": checked["inventory"]}
@@ -47,7 +65,7 @@ def begin(host, state):
         shutil.rmtree(config_dir)
     os.makedirs(config_dir, 0o700)
     saved = {}
-    for index, path in enumerate(params["config_paths"]):
+    for index, path in enumerate(paths):
         copy = os.path.join(config_dir, "%02d-%s" % (index, os.path.basename(path)))
         if os.path.isdir(path):
             shutil.copytree(path, copy, symlinks=True)
@@ -123,14 +141,6 @@ def finish(host, state):
     return result
 
 
-def unhold(host):
-    host.did("systemctl unmask %s (and remove the hold drop-ins)" % " ".join(DOCKER_UNITS),
-             "Docker may start again")
-    if not host.check_mode:
-        host.unhold_docker()
-    return {"changed": True}
-
-
 def dispatch(host, state, step):
     params = host.params
     if step == "status":
@@ -139,8 +149,6 @@ def dispatch(host, state, step):
         return checks.preflight(host)
     if step == "begin":
         return begin(host, state)
-    if step == "unhold":
-        return unhold(host)
     if step == "finish":
         if state is None:
             raise ModuleError("step: no migration recorded in %s" % params["state_file"])
@@ -149,14 +157,26 @@ def dispatch(host, state, step):
         result = rollback(host, state)
         result.setdefault("changed", bool(host.actions))
         return result
-    result = {}
-    result.update(run_registered(host, state, params["name"] if step == "record" else step,
-                                 result))
+    if step == "record":
+        return run_registered(host, state, params["name"], {})
+    result = {"changed": False}
+    last = params["through"] or step
+    if STEP_NAMES.index(last) < STEP_NAMES.index(step):
+        raise ModuleError("through: %s comes before step %s" % (last, step))
+    for name in STEP_NAMES[STEP_NAMES.index(step):STEP_NAMES.index(last) + 1]:
+        if name in ROLE_STEPS:
+            raise ModuleError("through: step %s is the role's (record it), so %s..%s cannot "
+                              "run in one call" % (name, step, last))
+        result["changed"] = run_registered(host, state, name, result)["changed"] or \
+            result["changed"]
+        if host.check_mode:
+            break           # the next steps' plans would read what this one has not done
     return result
 
 
 def run_module(module):
     params = check_inputs(module.params, MIGRATION_INPUTS)
+    check_files(params, "switch_files")
     host = MigrationHost(module, STEP_NAMES)
     state = host.load_state()
     step = params["step"]
@@ -170,6 +190,7 @@ def run_module(module):
     state = host.load_state()
     result["state"] = state.to_dict() if state else None
     result["next_step"] = state.next_step() if state and state.phase == PHASE_MIGRATING else None
+    result["downtime_seconds"] = state.downtime if state else None
     result.setdefault("plan", None)
     result["actions"] = host.actions
     return result

@@ -43,6 +43,7 @@ class MigrationState(object):
             "backup_dir": params["backup_dir"], "backup_mode": params["backup_mode"],
             "source": source, "inventory": inventory, "config_paths": config_paths,
             "target_vg": params["target_vg"], "target_pool": params["target_pool"],
+            "staged_pool": params["staged_pool"],
             "created_vg": created_vg, "lvs_before": lvs_before, "docker_active": docker_active,
             "started_at": utc_stamp(), "done": [], "error": None, "attempt": attempt,
         }, order)
@@ -92,6 +93,18 @@ class MigrationState(object):
     def running_before_stop(self):
         return list(self.data.get("running_before_stop", []))
 
+    def note_downtime_began(self, at):
+        """When the first container (or Docker, when none ran) was stopped: the downtime's
+        start, kept from the first attempt of the step."""
+        self.data.setdefault("downtime_began_at", round(at, 3))
+
+    @property
+    def downtime(self):
+        """Seconds from the first stop to Docker's start on the new storage; None until then."""
+        began, started = self.data.get("downtime_began_at"), \
+            self.data.get("finished_at", {}).get("start")
+        return round(started - began, 1) if began and started else None
+
     def note_archive(self, sha256):
         self.data["archive_sha256"] = sha256
 
@@ -138,6 +151,7 @@ class MigrationState(object):
         self.data["rollback_files_verified"] = files_verified
         self.data["done"] = []
         self.data.pop("finished_at", None)
+        self.data.pop("downtime_began_at", None)
 
     def to_dict(self):
         return dict(self.data)

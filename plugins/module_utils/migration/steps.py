@@ -5,14 +5,16 @@
 order, the module's choices and the role's calls come.
 
 Each step's planner reads the host and returns what it would do (``Do`` steps and command
-Actions, each with why); ``run.py`` applies them only when not in check mode. ``switch`` and
-``start`` are done by the storage roles and only recorded here.
+Actions, each with why); ``run.py`` applies them only when not in check mode. ``prepare`` is done
+by the role (the new pool made, under a name of its own, while Docker runs) and only recorded.
 
-Docker runs during ``export``. The downtime begins with ``stop_containers`` (the containers
-stopped, their settings kept, their changed layers committed and saved). While Docker is down
-(``stop`` to ``start``) only what must be done then is done: Docker held, its directory renamed
-aside, the volumes renamed back in (the same filesystem: nothing is copied or hashed), the old
-pool released. ``import`` and ``recreate`` bring the images and the containers back.
+Docker runs during ``export`` and ``prepare``. The downtime begins with ``stop_containers`` (the
+containers stopped, their settings kept, their changed layers committed and saved) and the role
+runs it through ``import`` in one module run. While Docker is down (``stop`` to ``start``) only
+what must be done then is done: Docker held, its directory renamed aside, the volumes renamed
+back in (the same filesystem: nothing is copied or hashed), the old pool released, the new one
+renamed into its place, the files switched (switch_steps.py). ``import`` loads the images;
+``recreate`` brings the containers back; ``verify`` hashes the backup (outside the downtime).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -29,8 +31,10 @@ from ansible_collections.devmapper.storage.plugins.module_utils.migration.host i
 from ansible_collections.devmapper.storage.plugins.module_utils.migration.inventory import (
     carried_volume_problems, compare_images)
 from ansible_collections.devmapper.storage.plugins.module_utils.migration.container_steps import (
-    container_problems, plan_load_layers, plan_recreate, plan_stop_containers, stop_running)
+    container_problems, downtime_begins, plan_recreate, plan_stop_containers, stop_running)
 from ansible_collections.devmapper.storage.plugins.module_utils.migration.plan import Do
+from ansible_collections.devmapper.storage.plugins.module_utils.migration.switch_steps import (
+    plan_start, plan_switch)
 from ansible_collections.devmapper.storage.plugins.module_utils.runners import ModuleError
 
 # Files larger than this are recorded by size only in the backup's manifest: Docker's own
@@ -100,6 +104,7 @@ def plan_stop(host, state, result):
     # After a power cut Docker may have started again at boot, and with it containers whose
     # restart policy is always: they are stopped again first.
     actions = stop_running(host, state)
+    actions.append(downtime_begins(host, state))      # kept from the first container stop
     actions.append(Do("systemctl mask or hold, then stop, %s" % " ".join(DOCKER_UNITS),
                       "Docker stays stopped, across reboots, until the new storage is in place",
                       host.hold_docker))
@@ -112,14 +117,19 @@ def plan_stop(host, state, result):
 # -- backup and volumes (Docker is down) ---------------------------------------------------------
 
 def write_backup_manifest(host, state):
-    """Every file of Docker's directory but the volumes (which are carried, not restored); once
-    only: a redone step finds the directory moved or half emptied."""
+    """Every file of Docker's directory but the volumes (which are carried, not restored), that a
+    rollback compares. Move mode hashes the directory moved aside, which nothing changes, after
+    Docker started again (``verify``); archive mode the directory before it is emptied, once
+    (a redone step finds it half emptied)."""
     if state.data["backup_mode"] == "move":
-        if not os.path.exists(host.docker_root) or os.path.exists(host.docker_backup):
+        if os.path.exists(host.backup_manifest) or not os.path.exists(host.docker_backup):
             return
+        top = host.docker_backup
     elif state.archive_sha256:
         return
-    sums = tree_checksums(host.docker_root, MANIFEST_HASH_LIMIT, skip=(VOLUMES,))
+    else:
+        top = host.docker_root
+    sums = tree_checksums(top, MANIFEST_HASH_LIMIT, skip=(VOLUMES,))
     host.write_json(host.backup_manifest, sums)
 
 
@@ -160,14 +170,13 @@ def empty_but_volumes(host):
 
 def plan_backup(host, state, result):
     root = host.docker_root
+    if state.data["backup_mode"] == "move":
+        return [Do("mv %s %s" % (root, host.docker_backup),
+                   "Docker's directory moved aside whole (a rename: no copy; verify hashes it "
+                   "once Docker runs again)", move_aside, host)]
     actions = [Do("write %s" % host.backup_manifest,
                   "a checksum of every file of %s but its volumes, which a rollback compares"
                   % root, write_backup_manifest, host, state)]
-    if state.data["backup_mode"] == "move":
-        actions.append(Do("mv %s %s" % (root, host.docker_backup),
-                          "Docker's directory moved aside whole (a rename: no copy)",
-                          move_aside, host))
-        return actions
     actions.append(Do("tar --create --one-file-system --exclude=./%s --file %s --directory %s ."
                       % (VOLUMES, host.docker_archive, root),
                       "Docker's directory archived but its volumes, which stay where they are",
@@ -233,10 +242,6 @@ def load_image(host, path, sha256):
 
 
 def plan_import(host, state, result):
-    return plan_load_images(host, state, result) + plan_load_layers(host, state, result)
-
-
-def plan_load_images(host, state, result):
     manifest = export_manifest(host)
     have = dict((i["id"], set(i["tags"])) for i in host.images())
     actions = []
@@ -264,7 +269,10 @@ def verify(host, state, result):
 
 
 def plan_verify(host, state, result):
-    return [Do("compare image ids and tags with the export, each volume with the directory "
+    manifest = [] if state.data["backup_mode"] != "move" else [
+        Do("write %s" % host.backup_manifest, "a checksum of every file of %s but its volumes, "
+           "which a rollback compares" % host.docker_backup, write_backup_manifest, host, state)]
+    return manifest + [Do("compare image ids and tags with the export, each volume with the directory "
                "carried over, and each container's kept settings with its inspect from before",
                "nothing is lost", verify, host, state, result)]
 
@@ -272,13 +280,14 @@ def plan_verify(host, state, result):
 StepSpec = collections.namedtuple("StepSpec", "name plan")
 REGISTRY = (
     StepSpec("export", plan_export),
+    StepSpec("prepare", None),          # the role: prepare_TARGET.yml, while Docker runs
     StepSpec("stop_containers", plan_stop_containers),
     StepSpec("stop", plan_stop),
     StepSpec("backup", plan_backup),
     StepSpec("carry_volumes", plan_carry_volumes),
     StepSpec("release_source", plan_release_source),
-    StepSpec("switch", None),           # the storage roles (switch_TARGET.yml)
-    StepSpec("start", None),            # the docker_daemon role
+    StepSpec("switch", plan_switch),
+    StepSpec("start", plan_start),
     StepSpec("import", plan_import),
     StepSpec("recreate", plan_recreate),
     StepSpec("verify", plan_verify),

@@ -35,7 +35,7 @@ def test_a_missing_option_is_refused_by_the_argument_spec(module, args, missing)
     found = errors(module, args)
     assert found and missing in found[0], found
     value = {"snapshot_id": 1, "vg": "docker", "size": "1G",
-             "name": "switch" if module.startswith("docker") else "x"}[missing]
+             "name": "prepare" if module.startswith("docker") else "x"}[missing]
     with_it = dict(args, **{missing: value})
     assert errors(module, with_it) == []
 

@@ -128,7 +128,7 @@ def test_preflight_refuses_an_uncarriable_container_unless_told_to_drop_it(lab):
 
 def test_stop_containers_records_the_running_ones_then_stops_each_and_stop_holds_docker(lab):
     host, state = fake.begun(lab)
-    fake.advance(host, state, "export")
+    fake.advance(host, state, "export", "prepare")
     del host.calls[:]
     stops = [["docker", "stop", "--time", str(c["Config"].get("StopTimeout", 10)), c["Name"][1:]]
              for c in fake.inspected("container", lab.root) if c["State"]["Running"]]
@@ -137,6 +137,9 @@ def test_stop_containers_records_the_running_ones_then_stops_each_and_stop_holds
     actions[0].apply()
     assert host.load_state().running_before_stop == ["runner"] and host.calls == []
     actions[1].apply()
+    began = host.load_state().data["downtime_began_at"]
+    assert began and host.calls == []                   # the downtime begins with the first stop
+    actions[2].apply()
     assert host.calls == stops
     fake.advance(host, state, "stop_containers")
     record = host.read_json(os.path.join(host.export_dir, "containers.json"))
@@ -149,6 +152,7 @@ def test_stop_containers_records_the_running_ones_then_stops_each_and_stop_holds
     apply_plan(actions)
     assert host.calls == stops + [["hold_docker"]]
     assert host.load_state().running_before_stop == ["runner"]
+    assert host.load_state().data["downtime_began_at"] == began     # kept from the first stop
     host.mounts = fake.LEFT_MOUNTED
     with pytest.raises(ModuleError) as refused:
         actions[-1].apply()
@@ -157,7 +161,7 @@ def test_stop_containers_records_the_running_ones_then_stops_each_and_stop_holds
         run.run_registered(host, state, "stop", {})
     assert not host.load_state().is_done("stop")
     host.docker_cli.running = False         # held stopped already (a power cut): nothing to ask
-    assert len(steps.plan_stop(host, state, {})) == 2
+    assert len(steps.plan_stop(host, state, {})) == 3     # the time (kept), the hold, the check
 
 
 @pytest.mark.parametrize("mode", ["move", "archive"])
@@ -174,7 +178,7 @@ def test_a_mount_on_docker_root_itself_is_refused_only_where_it_would_be_moved(l
 
 def test_save_containers_commits_only_a_changed_layer_and_leaves_the_dropped_out(lab):
     host, state = captured_host(lab)
-    fake.advance(host, state, "export")
+    fake.advance(host, state, "export", "prepare")
     del host.calls[:]
     apply_plan(steps.plan_stop_containers(host, state, {}))
     layers = os.path.join(host.export_dir, "layers.tar")
@@ -318,7 +322,7 @@ def test_verify_compares_each_carried_volume_with_what_docker_shows(lab):
 
 def test_a_rollback_before_docker_stopped_starts_the_containers_that_ran(lab):
     host, state = captured_host(lab)
-    fake.advance(host, state, "export", "stop_containers")
+    fake.advance(host, state, "export", "prepare", "stop_containers")
     before = fake.tree(lab.root)
     del host.calls[:]
     assert not host.docker_cli.container("web")["State"]["Running"]
@@ -338,7 +342,7 @@ def test_a_rollback_before_docker_stopped_starts_the_containers_that_ran(lab):
 def test_a_rollback_does_not_start_a_container_that_removed_itself(lab):
     # one run with --rm is gone once stopped; starting it failed the rollback at its end
     host, state = captured_host(lab)
-    fake.advance(host, state, "export", "stop_containers")
+    fake.advance(host, state, "export", "prepare", "stop_containers")
     docker = host.docker_cli
     docker.inspected["container"].remove(docker.container("web"))
     del host.calls[:]
@@ -354,7 +358,7 @@ def test_rollback_puts_the_files_back_before_lvm_then_starts_docker(lab, created
     host.vg = True
     assert (state.data["created_vg"], state.data["lvs_before"]) == (
         (True, []) if created_vg else (False, ["other"]))
-    fake.advance(host, state, "export", "stop_containers", "stop", "backup", "carry_volumes",
+    fake.advance(host, state, "export", "prepare", "stop_containers", "stop", "backup", "carry_volumes",
                  "release_source")
     # the switch: new configuration, a new pool, a new storage that wrote in Docker's directory
     host.lvs = ["other", "thinpool"]
@@ -395,4 +399,4 @@ def test_rollback_puts_the_files_back_before_lvm_then_starts_docker(lab, created
         "devicemapper", "devicemapper/metadata"]
     done = host.load_state().data
     assert (done["phase"], done["done"], done["rollback_files_verified"]) == (
-        "rolled_back", [], len(host.read_json(host.backup_manifest)))
+        "rolled_back", [], None)       # move mode hashes the backup at verify, not before

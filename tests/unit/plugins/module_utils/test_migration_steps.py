@@ -23,6 +23,7 @@ from ansible_collections.devmapper.storage.plugins.module_utils.container_filesy
 from ansible_collections.devmapper.storage.plugins.module_utils.host.docker import DockerCli
 from ansible_collections.devmapper.storage.plugins.module_utils.host.lvm import parse_pvs
 from ansible_collections.devmapper.storage.plugins.module_utils.host.systemd import Systemd
+from ansible_collections.devmapper.storage.plugins.module_utils.lvm_pool import lvm_dm_name
 from ansible_collections.devmapper.storage.plugins.module_utils.migration import (
     checks, host as mhost, inventory, rollback, run, steps)
 from ansible_collections.devmapper.storage.plugins.module_utils.migration.containers import name_of
@@ -110,6 +111,15 @@ class FakeDocker(DockerCli):
         with open(output, "w") as handle:   # stands in for the image's tar
             handle.write(" ".join(tags))
 
+    def load(self, path):
+        """Recorded; the images saved in ``path`` (by save) show, those not there already."""
+        DockerCli.load(self, path)
+        have = set(t for i in self.inspected["image"] for t in i.get("RepoTags") or [])
+        tags = [t for t in pathlib.Path(path).read_text().split() if t not in have]
+        if tags:
+            self.inspected["image"].append({"Id": "sha256:" + hashlib.sha256(
+                " ".join(tags).encode()).hexdigest(), "RepoTags": tags, "Size": 1})
+
 
 class FakeApi(object):
     """Docker's API: each creation recorded in ``calls``, then shown by the FakeDocker as Docker
@@ -163,6 +173,13 @@ class FakeHost(mhost.MigrationHost):
         self.tar_extract = lambda archive, directory, exclude=(): self.calls.append(
             ["tar_extract", archive, directory] + list(exclude))
 
+    def start_docker_and_wait(self, seconds=120):
+        """systemctl start, recorded; Docker shows the pool the switch named (the capture was
+        made on Docker's own loop-lvm pool)."""
+        info = mhost.MigrationHost.start_docker_and_wait(self, seconds)
+        pool = lvm_dm_name(self.params["target_vg"], self.params["target_pool"])
+        return dict(info, DriverStatus=[["Pool Name", pool]]) if info else info
+
     def did(self, command, why=""):
         mhost.MigrationHost.did(self, command, why)
         self.calls.append(["did", command])
@@ -209,8 +226,15 @@ def lab(tmp_path, monkeypatch):
     params = dict((name, option.get("default")) for name, option in OPTIONS.items())
     params.update(target="direct_lvm", target_vg="docker", docker_root=str(root),
                   backup_dir=str(tmp_path / "var" / "lib" / "docker-migration"),
-                  state_file=str(state_file),
-                  config_paths=[str(daemon_json), str(tmp_path / "etc" / "pools")])
+                  state_file=str(state_file), daemon_config_path=str(daemon_json),
+                  config_paths=[str(daemon_json), str(tmp_path / "etc" / "pools")],
+                  # what the role gives: the pool made as thinpool_migrating, its boot settings
+                  staged_pool="thinpool_migrating", daemon_settings={
+                      "storage-driver": "devicemapper",
+                      "storage-opts": ["dm.thinpooldev=/dev/mapper/docker-thinpool"]},
+                  switch_files=[{"path": str(tmp_path / "etc" / "pools" / "docker-thinpool.conf"),
+                                 "content": "BACKEND=lvm\nVG=docker\nLV=thinpool\n",
+                                 "mode": "0644"}])
     return types.SimpleNamespace(tmp=tmp_path, root=str(root), params=params,
                                  daemon_json=daemon_json, state_file=state_file)
 
@@ -228,6 +252,8 @@ def begun(lab, vg=True, shows=None, **params):
 
 def advance(host, state, *names):
     for name in names:
+        if name == "prepare":       # the role makes the pool, under the name it is given
+            host.lvs.append(host.params["staged_pool"] or host.params["target_pool"])
         run.run_registered(host, state, name, {})
 
 
@@ -237,14 +263,15 @@ def data_identity(lab):
 
 
 def test_the_registry_orders_the_steps_and_gives_the_module_its_choices():
-    assert steps.STEP_NAMES == ("export", "stop_containers", "stop", "backup", "carry_volumes",
-                                "release_source", "switch", "start", "import", "recreate",
-                                "verify")
-    assert run.RECORD_CHOICES == ("switch", "start") == steps.ROLE_STEPS
+    assert steps.STEP_NAMES == ("export", "prepare", "stop_containers", "stop", "backup",
+                                "carry_volumes", "release_source", "switch", "start", "import",
+                                "recreate", "verify")
+    assert run.RECORD_CHOICES == ("prepare",) == steps.ROLE_STEPS
     assert run.STEP_CHOICES == run.CONTROL_STEPS + tuple(
-        s for s in steps.STEP_NAMES if s not in ("switch", "start"))
+        s for s in steps.STEP_NAMES if s != "prepare")
     assert set(OPTIONS["step"]["choices"]) == set(run.STEP_CHOICES)
     assert set(OPTIONS["name"]["choices"]) == set(run.RECORD_CHOICES)
+    assert OPTIONS["through"]["choices"] == list(steps.MODULE_STEPS)
 
 
 @pytest.mark.parametrize("step", steps.MODULE_STEPS)
@@ -252,6 +279,7 @@ def test_check_mode_lists_the_actions_and_changes_nothing(lab, step):
     host, state = begun(lab)
     advance(host, state, *steps.STEP_NAMES[:steps.STEP_NAMES.index(step)])
     checking = FakeHost(Module(lab.params, check_mode=True))
+    checking.lvs = list(host.lvs)
     if step in steps.STEP_NAMES[steps.STEP_NAMES.index("start"):]:
         # the new storage before the import and the re-creation
         checking.docker_cli.inspected.update(image=[], container=[])
@@ -266,11 +294,9 @@ def test_check_mode_lists_the_actions_and_changes_nothing(lab, step):
 def test_move_mode_renames_the_root_aside_and_carries_the_volumes_back(lab):
     host, state = begun(lab)
     before, identity = files(lab.root), data_identity(lab)
-    advance(host, state, "export", "stop_containers", "stop", "backup")
+    advance(host, state, "export", "prepare", "stop_containers", "stop", "backup")
     assert not os.path.exists(lab.root) and files(host.docker_backup) == before
-    manifest = host.read_json(host.backup_manifest)
-    assert "image/devicemapper/repositories.json" in manifest and manifest["link"].startswith("sym")
-    assert not [p for p in manifest if p.startswith("volumes")]
+    assert not os.path.exists(host.backup_manifest)     # hashed once Docker runs again (verify)
     after_backup = tree(lab.tmp)
     apply_plan(steps.plan_backup(host, state, {}))          # redone after a power cut
     assert tree(lab.tmp) == after_backup
@@ -283,12 +309,19 @@ def test_move_mode_renames_the_root_aside_and_carries_the_volumes_back(lab):
     after_carry = tree(lab.tmp)
     apply_plan(steps.plan_carry_volumes(host, state, {}))
     assert tree(lab.tmp) == after_carry
+    steps.write_backup_manifest(host, state)            # the first action of verify
+    manifest = host.read_json(host.backup_manifest)
+    assert "image/devicemapper/repositories.json" in manifest and manifest["link"].startswith("sym")
+    assert not [p for p in manifest if p.startswith("volumes")]
+    assert sorted(manifest) == sorted(
+        p for p in before if not p.startswith("volumes") and not stat.S_ISDIR(
+            os.lstat(os.path.join(host.docker_backup, p)).st_mode))
 
 
 def test_archive_mode_archives_once_and_empties_all_but_the_volumes(lab):
     host, state = begun(lab, backup_mode="archive")
     identity = data_identity(lab)
-    advance(host, state, "export", "stop_containers", "stop")
+    advance(host, state, "export", "prepare", "stop_containers", "stop")
     del host.calls[:]
     advance(host, state, "backup")
     assert host.calls == [["tar_create", host.docker_archive + ".part", lab.root, "volumes"]]
@@ -351,7 +384,7 @@ def test_preflight_refuses_an_xfs_without_d_type_for_overlay2(lab):
 
 def test_run_module_says_which_step_an_os_error_stopped(lab, monkeypatch):
     host, state = begun(lab)
-    advance(host, state, "export", "stop_containers", "stop")
+    advance(host, state, "export", "prepare", "stop_containers", "stop")
     monkeypatch.setattr(run, "MigrationHost", lambda module, order: FakeHost(module))
 
     def cross_device(host, state, result):

@@ -72,7 +72,8 @@ def test_space_shortfalls_name_the_filesystem_with_a_margin():
 
 
 PARAMS = {"target": "direct_lvm", "backup_dir": "/var/lib/docker-migration",
-          "backup_mode": "move", "target_vg": "docker", "target_pool": "thinpool"}
+          "backup_mode": "move", "target_vg": "docker", "target_pool": "thinpool",
+          "staged_pool": "thinpool_migrating"}
 
 
 def new_state():
@@ -89,7 +90,7 @@ def test_steps_are_recorded_in_order_and_once():
     state.mark_done("export", at=200.0)
     assert state.done == ["export"]
     assert state.data["finished_at"] == {"export": 100.0}
-    assert state.missing_before("backup") == ["stop_containers", "stop"]
+    assert state.missing_before("backup") == ["prepare", "stop_containers", "stop"]
     state.mark_done("stop")
     assert state.needs_rollback()
     for step in STEP_NAMES:
@@ -97,6 +98,17 @@ def test_steps_are_recorded_in_order_and_once():
     assert state.next_step() is None
     with pytest.raises(ValueError):
         state.mark_done("mystery")
+
+
+def test_the_downtime_runs_from_the_first_stop_to_the_start():
+    state = new_state()
+    state.note_downtime_began(1000.0)
+    assert state.downtime is None                       # Docker has not started again yet
+    state.note_downtime_began(1003.0)                   # the stop step, after a power cut
+    state.mark_done("start", at=1004.25)
+    assert (state.data["downtime_began_at"], state.downtime) == (1000.0, 4.2)
+    state.rolled_back(files_verified=None)
+    assert "downtime_began_at" not in state.data and state.downtime is None
 
 
 def test_compare_images_reports_missing_images_and_tags():

@@ -1,0 +1,116 @@
+"""The downtime in one module run: switch (the staged pool renamed, the files written, daemon.json
+merged) and start (Docker let go, started, and checked on the new storage), and ``through``,
+against the FakeHost of test_migration_steps (Docker's answers captured in guests)."""
+
+import json
+import os
+import stat
+
+import pytest
+
+import test_migration_steps as fake
+from ansible_collections.devmapper.storage.plugins.module_utils.migration import (
+    rollback, run, steps)
+from ansible_collections.devmapper.storage.plugins.module_utils.runners import ModuleError
+
+lab = fake.lab          # the fixture: Docker's directory and the parameters in tmp_path
+BEFORE_SWITCH = steps.STEP_NAMES[:steps.STEP_NAMES.index("switch")]
+
+
+def test_the_switch_renames_the_staged_pool_writes_the_files_and_merges_daemon_json(lab):
+    lab.daemon_json.write_text('{"storage-driver": "devicemapper", "log-level": "warn"}')
+    host, state = fake.begun(lab)
+    # begin kept what the switch changes for a rollback: daemon.json and the pools directory
+    assert sorted(state.data["config_paths"]) == sorted(lab.params["config_paths"])
+    fake.advance(host, state, *BEFORE_SWITCH)
+    del host.calls[:]
+    fake.advance(host, state, "switch")
+    assert host.calls == [["lvrename", "docker", "thinpool_migrating", "thinpool"]]
+    wanted = lab.params["switch_files"][0]
+    assert open(wanted["path"]).read() == wanted["content"]
+    assert stat.S_IMODE(os.stat(wanted["path"]).st_mode) == 0o644
+    assert json.loads(lab.daemon_json.read_text()) == dict(
+        lab.params["daemon_settings"], **{"log-level": "warn"})        # the other keys stay
+    host.lvs = ["other", "thinpool"]                                   # as lvrename left them
+    assert steps.plan_switch(host, state, {}) == []                    # redone: nothing to do
+
+
+def test_the_switch_refuses_when_the_pool_made_before_the_stop_is_gone(lab):
+    host, state = fake.begun(lab)
+    fake.advance(host, state, *BEFORE_SWITCH)
+    host.lvs = ["other"]
+    before = lab.daemon_json.read_text()
+    with pytest.raises(ModuleError, match="neither docker/thinpool nor the pool made before the "
+                                          "stop .docker/thinpool_migrating. is there"):
+        fake.advance(host, state, "switch")
+    assert lab.daemon_json.read_text() == before and not host.load_state().is_done("switch")
+
+
+def test_overlay2_removes_the_drop_in_that_needs_the_pool(lab):
+    drop_in = lab.tmp / "etc" / "docker.service.d" / "10-devmapper-pool.conf"
+    drop_in.parent.mkdir(parents=True)
+    drop_in.write_text("[Unit]\nRequires=devmapper-pool@docker-thinpool.service\n")
+    host, state = fake.begun(lab, target="overlay2", staged_pool=None, switch_files=[],
+                             switch_remove=[str(drop_in)],
+                             daemon_settings={"storage-driver": "overlay2", "storage-opts": []})
+    # the drop-in is not under a configuration path: begin copied it for a rollback
+    assert state.data["config_paths"][str(drop_in)]
+    fake.advance(host, state, *BEFORE_SWITCH)
+    del host.calls[:]
+    fake.advance(host, state, "switch")
+    assert host.calls == [] and not drop_in.exists()
+    assert json.loads(lab.daemon_json.read_text())["storage-driver"] == "overlay2"
+
+
+def test_start_lets_docker_go_and_checks_it_runs_on_the_new_pool(lab):
+    host, state = fake.begun(lab)
+    fake.advance(host, state, *BEFORE_SWITCH + ("switch",))
+    del host.calls[:]
+    result = {}
+    run.run_registered(host, state, "start", result)
+    assert host.calls == [["unhold_docker"], ["systemctl", "start", "docker.service"]]
+    assert result["storage"] == {"driver": "devicemapper", "pool": "docker-thinpool"}
+    assert host.load_state().downtime is not None
+
+
+def test_start_fails_when_docker_comes_back_on_another_pool(lab):
+    host, state = fake.begun(lab, target_pool="other_pool")
+    fake.advance(host, state, *BEFORE_SWITCH)
+    host.lvs.append("other_pool")
+    fake.advance(host, state, "switch")
+    host.params["target_pool"] = "thinpool"         # Docker shows docker-thinpool (the fake)
+    with pytest.raises(ModuleError, match="start: Docker reports devicemapper on pool "
+                                          "docker-thinpool, not devicemapper on pool "
+                                          "docker-other_pool"):
+        fake.advance(host, state, "start")
+    assert not host.load_state().is_done("start")
+
+
+def test_one_call_runs_the_downtime_through_import_and_records_each_step(lab):
+    host, state = fake.begun(lab)
+    fake.advance(host, state, "export", "prepare")
+    host.params.update(step="stop_containers", through="import")
+    result = run.dispatch(host, state, "stop_containers")
+    done = host.load_state()
+    assert result["changed"] and done.done == list(steps.STEP_NAMES[:steps.STEP_NAMES.index(
+        "import") + 1])
+    assert set(done.data["finished_at"]) >= {"stop_containers", "start", "import"}
+    host.params.update(through="prepare")
+    with pytest.raises(ModuleError, match="through: prepare comes before step stop_containers"):
+        run.dispatch(host, state, "stop_containers")
+    host.params.update(step="export", through="stop")
+    with pytest.raises(ModuleError, match="through: step prepare is the role's"):
+        run.dispatch(host, host.load_state(), "export")
+
+
+@pytest.mark.parametrize("switched", [False, True])
+def test_a_rollback_removes_the_pool_under_the_name_it_has(lab, switched):
+    host, state = fake.begun(lab)                   # the VG was there, with "other"
+    fake.advance(host, state, *BEFORE_SWITCH + (("switch",) if switched else ()))
+    if switched:
+        host.lvs = ["other", "thinpool"]
+    del host.calls[:]
+    rollback.remove_what_was_made(host, host.load_state())
+    assert host.calls == [["lvremove", "--yes", "docker/" + (
+        "thinpool" if switched else "thinpool_migrating")], ["did", "lvremove --yes docker/" + (
+            "thinpool" if switched else "thinpool_migrating")]]
