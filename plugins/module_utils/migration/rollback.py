@@ -165,9 +165,11 @@ def rollback(host, state):
     state.begin_rollback(host.params["error"])
     host.save_state(state)
     files_verified = None
-    # Before the stop step Docker's data and settings are untouched: only let Docker run again
-    # (a power cut during the stop step may have left it held).
+    # Before the stop step Docker's data and settings are untouched: only remove the pool made
+    # while Docker ran (prepare) and let Docker run again (a power cut during the stop step may
+    # have left it held).
     if not state.needs_rollback() and host.unit_active("docker.service"):
+        remove_what_was_made(host, state)
         host.unhold_docker()
         start_containers_that_ran(host, state)
         remove_layer_images(host)

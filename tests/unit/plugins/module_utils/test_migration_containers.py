@@ -327,8 +327,11 @@ def test_a_rollback_before_docker_stopped_starts_the_containers_that_ran(lab):
     del host.calls[:]
     assert not host.docker_cli.container("web")["State"]["Running"]
     rollback.rollback(host, state)
+    # the pool prepare made (under its staged name) is removed: Docker never used it
     assert host.calls == [["did", "roll back"],
                           ["systemctl", "is-active", "--quiet", "docker.service"],
+                          ["lvremove", "--yes", "docker/thinpool_migrating"],
+                          ["did", "lvremove --yes docker/thinpool_migrating"],
                           ["unhold_docker"], ["docker", "start", "web"],
                           ["did", "/usr/bin/docker start web"],
                           ["docker", "image", "rm", LAYER], ["did", "docker image rm " + LAYER]]
