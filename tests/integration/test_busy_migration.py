@@ -20,6 +20,7 @@ leaked mount under /var/lib/docker.
 """
 
 import json
+import math
 
 import pytest
 
@@ -174,6 +175,18 @@ def busy(lab):
 
 
 @pytest.mark.saved_guest("migration-loop-host")
+def assert_one_module_run_while_docker_was_down(guest):
+    """The downtime (first container stop to Docker's start, as the state file records it) is
+    one module run: no Ansible module was invoked on the host within it (each invocation logs
+    'Invoked with' to the journal)."""
+    state = json.loads(guest.out("cat /var/lib/devmapper-storage/migration.json"))
+    began, started = state["downtime_began_at"], state["finished_at"]["start"]
+    assert 0 < started - began < 120, state
+    invoked = guest.out("journalctl --no-pager --since @%d --until @%d | grep 'Invoked with' "
+                        "|| true" % (math.ceil(began), math.floor(started))).strip()
+    assert invoked == "", invoked
+
+
 def test_a_busy_host_migrates_twice_with_every_write_kept(lab, busy):
     guest = busy
     expect = json.loads(guest.out("cat /root/migration-expect.json"))
@@ -223,6 +236,7 @@ def test_a_busy_host_migrates_twice_with_every_write_kept(lab, busy):
     assert guest.out("grep -c ' /var/lib/docker-migration' /proc/self/mountinfo || true") \
         .strip() == "0"
     assert_containers_back(guest, before, before_files)
+    assert_one_module_run_while_docker_was_down(guest)
     assert guest.out("docker volume inspect --format '{{.Labels}}' appdata").strip() == \
         "map[purpose:migration-test]"
     for tag, image_id in expect["images"].items():

@@ -115,6 +115,20 @@ def remove_path(path):
         os.unlink(path)
 
 
+def write_durably(path, text, dir_mode=0o755):
+    """``text`` to ``path`` as write_json_durably does (no module: a plain rename)."""
+    directory = os.path.dirname(path)
+    if not os.path.isdir(directory):
+        os.makedirs(directory, dir_mode)
+    tmp = "%s.tmp.%d" % (path, os.getpid())
+    with open(tmp, "w") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.rename(tmp, path)
+    fsync_path(directory)
+
+
 def write_json_durably(module, path, data):
     """Temp file, fsync, atomic rename, fsync of the directory: after a power cut the file is
     either the old one or the new one, whole."""

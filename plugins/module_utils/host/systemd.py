@@ -50,8 +50,9 @@ class Systemd(object):
     def mask(self, units):
         self.systemctl.run(["mask"] + list(units))
 
-    def unmask(self, units):
-        self.systemctl.run(["unmask"] + list(units))
+    def unmask(self, units, reload=True):
+        """``reload``: let systemctl reload the manager after it (its default)."""
+        self.systemctl.run(["unmask"] + ([] if reload else ["--no-reload"]) + list(units))
 
     def stop(self, units):
         self.systemctl.run(["stop"] + list(units))

@@ -70,19 +70,39 @@ def stop_running(host, state, record=True):
     return actions
 
 
-def save_containers(host, state):
-    names = [c["name"] for c in host.containers()]
-    inspects = host.docker_cli.inspect("container", names)
-    kept, dropped, layers = [], [], {}
-    for inspect in inspects:
+def commit_if_changed(host, state, inspect, layers):
+    if layer_changes(inspect, host.docker_cli.diff(inspect["Id"])):
+        image = layer_image(inspect, state.data.get("attempt", 1))
+        host.docker_cli.commit(inspect["Id"], image, "its writable layer").apply()
+        layers[name_of(inspect)] = image
+
+
+def was_running(inspect):
+    return bool((inspect.get("State") or {}).get("Running"))
+
+
+def inspect_containers(host, state, found):
+    """Before the first stop: every container's settings, and the changed layers of those that
+    do not run committed (nothing writes to them: done outside the downtime)."""
+    found["inspects"] = host.docker_cli.inspect("container",
+                                                [c["name"] for c in host.containers()])
+    found["layers"] = {}
+    for inspect in found["inspects"]:
+        if not uncarriable(inspect) and not was_running(inspect):
+            commit_if_changed(host, state, inspect, found["layers"])
+
+
+def save_containers(host, state, found):
+    """After the stops: the changed layers of those that ran committed, all the layers saved
+    in one docker save, the record written."""
+    kept, dropped, layers = [], [], found["layers"]
+    for inspect in found["inspects"]:
         if uncarriable(inspect):
             dropped.append({"name": name_of(inspect), "fields": uncarriable(inspect)})
             continue
         kept.append(inspect)
-        if layer_changes(inspect, host.docker_cli.diff(inspect["Id"])):
-            image = layer_image(inspect, state.data.get("attempt", 1))
-            host.docker_cli.commit(inspect["Id"], image, "its writable layer").apply()
-            layers[name_of(inspect)] = image
+        if was_running(inspect):
+            commit_if_changed(host, state, inspect, layers)
     networks = host.docker_cli.inspect("network", user_networks(kept))
     record = {"containers": kept, "networks": networks, "layers": layers, "dropped": dropped}
     if layers:
@@ -92,14 +112,20 @@ def save_containers(host, state):
         os.rename(tmp, layers_file(host))
         record["layers_sha256"] = sha256_file(layers_file(host))
     host.write_json(containers_file(host), record)
+    host.containers_stopped = True
 
 
 def plan_stop_containers(host, state, result):
-    actions = stop_running(host, state)
-    actions.append(Do("docker container inspect, docker diff, docker commit and docker save "
+    found = {}
+    actions = [Do("docker container inspect; docker diff and docker commit of each container "
+                  "that does not run", "its settings, and its writable layer if it holds "
+                  "changes, before the first stop (outside the downtime)",
+                  inspect_containers, host, state, found)]
+    actions += stop_running(host, state)
+    actions.append(Do("docker diff and docker commit of each container that ran; docker save "
                       "--output %s" % layers_file(host),
-                      "each container's settings, and the writable layers that hold changes",
-                      save_containers, host, state))
+                      "the writable layers that hold changes, as they were when they stopped",
+                      save_containers, host, state, found))
     return actions
 
 

@@ -19,7 +19,7 @@ from ansible_collections.devmapper.storage.plugins.module_utils.host.docker impo
     DockerCli, pool_name)
 from ansible_collections.devmapper.storage.plugins.module_utils.host.docker_api import DockerApi
 from ansible_collections.devmapper.storage.plugins.module_utils.host.files import (
-    fsync_path, mount_point, read_json, read_text, write_json_durably)
+    fsync_path, mount_point, read_json, read_text, write_durably, write_json_durably)
 from ansible_collections.devmapper.storage.plugins.module_utils.host.loop import LoopDevices
 from ansible_collections.devmapper.storage.plugins.module_utils.host.lvm import LvmReports
 from ansible_collections.devmapper.storage.plugins.module_utils.host.systemd import Systemd
@@ -34,12 +34,17 @@ from ansible_collections.devmapper.storage.plugins.module_utils.runners import (
 FAULT_MARKER = "/run/devmapper-migration-fault"
 DOCKER_UNITS = ("docker.socket", "docker.service")
 UNIT_DIR = "/etc/systemd/system"
-# A unit whose file is a real file in /etc cannot be masked (systemctl refuses: the mask is a
-# symlink of that name). It is held by this drop-in instead, whose condition names the drop-in
-# itself: the unit does not start while the file exists, also after a reboot.
+# Docker is held stopped, across reboots, by a drop-in on each of its units whose start
+# condition is that a flag file (next to the state file) does not exist. The drop-ins are
+# installed (and systemd reloaded) at begin, while Docker runs; holding and releasing Docker is
+# then a file made or removed, without a reload (seconds each on a slow host) while it is down.
+# (A mask would need a reload both ways, and a unit file that is a real file in /etc cannot be
+# masked at all.)
 HOLD_DROP_IN = "00-devmapper-migration-hold.conf"
-HOLD_CONTENT = ("# devmapper.storage: Docker is held stopped while its storage is migrated; "
-                "playbooks/migrate.yml removes this file\n[Unit]\nConditionPathExists=!%s\n")
+HOLD_FLAG = "docker-held"
+HOLD_CONTENT = ("# devmapper.storage: Docker does not start while %s exists (a storage migration "
+                "holds it); playbooks/migrate.yml removes this file\n[Unit]\n"
+                "ConditionPathExists=!%s\n")
 MOUNTINFO = "/proc/self/mountinfo"
 TAR_COMMON = ["--numeric-owner", "--xattrs", "--acls", "--sparse"]
 
@@ -64,6 +69,9 @@ class MigrationHost(object):
                                            "lvchange", "lvrename"))
         self.fs_tools = FilesystemTools(module)
         self.actions = []           # what was done or would be done: {cmd, why}
+        # set when step stop_containers stopped them in this module run (step stop needs not
+        # look again; it does after a power cut, when Docker may have started them at boot)
+        self.containers_stopped = False
 
     # -- paths ---------------------------------------------------------------------------------
     def path(self, *parts):
@@ -170,33 +178,48 @@ class MigrationHost(object):
     def hold_drop_in(self, unit):
         return os.path.join(UNIT_DIR, unit + ".d", HOLD_DROP_IN)
 
-    def hold_docker(self):
-        """Stop Docker and keep it from starting, across reboots, until unhold: a Docker that
-        started on the old settings with its directory moved aside would make a new, empty one."""
-        maskable = []
+    @property
+    def hold_flag(self):
+        return os.path.join(os.path.dirname(self.params["state_file"]), HOLD_FLAG)
+
+    def install_hold(self):
+        """The drop-ins that hold Docker while the flag exists; systemd reloaded when one was
+        written. Inert until hold_docker makes the flag."""
+        content = HOLD_CONTENT % (self.hold_flag, self.hold_flag)
+        written = False
         for unit in DOCKER_UNITS:
-            own = os.path.join(UNIT_DIR, unit)
-            if os.path.isfile(own) and not os.path.islink(own):
-                drop_in = self.hold_drop_in(unit)
-                if not os.path.isdir(os.path.dirname(drop_in)):
-                    os.makedirs(os.path.dirname(drop_in), 0o755)
-                with open(drop_in + ".tmp", "w") as handle:
-                    handle.write(HOLD_CONTENT % drop_in)
-                    handle.flush()
-                    os.fsync(handle.fileno())
-                os.rename(drop_in + ".tmp", drop_in)
-                fsync_path(os.path.dirname(drop_in))
-            else:
-                maskable.append(unit)
-        if maskable:
-            self.systemd.mask(maskable)
-        self.systemd.daemon_reload()
+            drop_in = self.hold_drop_in(unit)
+            if read_text(drop_in) != content:
+                write_durably(drop_in, content)
+                written = True
+        if written:
+            self.systemd.daemon_reload()
+        return written
+
+    def hold_docker(self):
+        """Stop Docker and keep it from starting, across reboots, until release_hold: a Docker
+        that started on the old settings with its directory moved aside would make a new, empty
+        one."""
+        self.install_hold()
+        write_durably(self.hold_flag, "held by a storage migration\n")
         self.systemd.stop(DOCKER_UNITS)
         if self.unit_active("docker.service"):
             raise ModuleError("docker.service is still active after systemctl stop")
 
+    def release_hold(self):
+        """Docker may start again (no reload: the drop-ins' condition is read at each start)."""
+        if os.path.exists(self.hold_flag):
+            os.unlink(self.hold_flag)
+            fsync_path(os.path.dirname(self.hold_flag))
+
     def unhold_docker(self):
-        self.systemd.unmask(DOCKER_UNITS)
+        """The hold released and its drop-ins removed (and a mask an earlier release made), one
+        reload: also for the unit files the switch wrote."""
+        self.release_hold()
+        masked = [u for u in DOCKER_UNITS if os.path.realpath(os.path.join(UNIT_DIR, u)) ==
+                  "/dev/null"]
+        if masked:
+            self.systemd.unmask(masked, reload=False)
         for unit in DOCKER_UNITS:
             drop_in = self.hold_drop_in(unit)
             if os.path.exists(drop_in):

@@ -19,7 +19,7 @@ from ansible_collections.devmapper.storage.plugins.module_utils.managed_files im
     check_params as check_files)
 from ansible_collections.devmapper.storage.plugins.module_utils.migration import checks
 from ansible_collections.devmapper.storage.plugins.module_utils.migration.host import (
-    MigrationHost, remove_on_one_device)
+    DOCKER_UNITS, MigrationHost, remove_on_one_device)
 from ansible_collections.devmapper.storage.plugins.module_utils.migration.inventory import (
     MIGRATION_INPUTS)
 from ansible_collections.devmapper.storage.plugins.module_utils.migration.rollback import rollback
@@ -81,6 +81,11 @@ def begin(host, state):
         docker_active=checked["docker_active"],
         attempt=(state.data.get("attempt", 1) + 1) if state else 1)
     host.save_state(new)
+    if host.install_hold():
+        host.did("write %s (inert until %s exists); systemctl daemon-reload"
+                 % (", ".join(host.hold_drop_in(u) for u in DOCKER_UNITS), host.hold_flag),
+                 "the stop step holds Docker by making a file, without a reload while Docker "
+                 "is down")
     return {"changed": True, "inventory": checked["inventory"]}
 
 

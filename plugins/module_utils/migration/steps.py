@@ -103,9 +103,10 @@ def refuse_mounts(host, state):
 def plan_stop(host, state, result):
     # After a power cut Docker may have started again at boot, and with it containers whose
     # restart policy is always: they are stopped again first.
-    actions = stop_running(host, state)
+    # (not when stop_containers stopped them in this module run: nothing started them since)
+    actions = [] if host.containers_stopped else stop_running(host, state)
     actions.append(downtime_begins(host, state))      # kept from the first container stop
-    actions.append(Do("systemctl mask or hold, then stop, %s" % " ".join(DOCKER_UNITS),
+    actions.append(Do("write %s; systemctl stop %s" % (host.hold_flag, " ".join(DOCKER_UNITS)),
                       "Docker stays stopped, across reboots, until the new storage is in place",
                       host.hold_docker))
     actions.append(Do("check that nothing is mounted under %s" % host.docker_root,
@@ -272,7 +273,11 @@ def plan_verify(host, state, result):
     manifest = [] if state.data["backup_mode"] != "move" else [
         Do("write %s" % host.backup_manifest, "a checksum of every file of %s but its volumes, "
            "which a rollback compares" % host.docker_backup, write_backup_manifest, host, state)]
-    return manifest + [Do("compare image ids and tags with the export, each volume with the directory "
+    release = [Do("rm %s; systemctl daemon-reload" % " ".join(
+        host.hold_drop_in(u) for u in DOCKER_UNITS), "the hold is over (its flag went at start; "
+        "the reload waited until now, out of the downtime), and systemd reads the unit files "
+        "the switch wrote", host.unhold_docker)]
+    return release + manifest + [Do("compare image ids and tags with the export, each volume with the directory "
                "carried over, and each container's kept settings with its inspect from before",
                "nothing is lost", verify, host, state, result)]
 

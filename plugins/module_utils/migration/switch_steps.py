@@ -9,8 +9,9 @@ whole downtime is one module run (a remote task costs seconds of Python start on
   dmeventd's monitoring stay with it), the files the role rendered (the pool's boot unit and
   settings, Docker's drop-in: ``switch_files``) written, those it no longer wants
   (``switch_remove``) removed, and ``daemon_settings`` merged into daemon.json;
-- ``start``: Docker let go (the hold removed) and started, and waited for until it reports the
-  new driver and pool.
+- ``start``: Docker let go (the hold's flag file removed: no reload of systemd, which takes
+  seconds on a slow host; ``verify`` removes the drop-ins and reloads) and started, and waited
+  for until it reports the new driver and pool.
 
 Every write is atomic and skipped when the file is already as wanted: a redone step changes
 nothing. The files are the role's own rendering, so a later run of the storage roles finds them
@@ -83,7 +84,7 @@ def plan_switch(host, state, result):
 
 
 def start_and_wait(host, state, result):
-    host.unhold_docker()
+    host.release_hold()
     info = host.start_docker_and_wait()
     found, wanted = storage_of(info or {}), wanted_storage(state)
     if found != wanted:
@@ -96,6 +97,7 @@ def start_and_wait(host, state, result):
 
 def plan_start(host, state, result):
     wanted = wanted_storage(state)
-    return [Do("systemctl unmask and start docker.service; wait until docker info reports %s%s"
-               % (wanted["driver"], " on pool %s" % wanted["pool"] if wanted["pool"] else ""),
+    return [Do("rm %s; systemctl start docker.service; wait until docker info reports %s%s"
+               % (host.hold_flag, wanted["driver"],
+                  " on pool %s" % wanted["pool"] if wanted["pool"] else ""),
                "Docker back, on the new storage", start_and_wait, host, state, result)]

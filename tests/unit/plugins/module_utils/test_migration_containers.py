@@ -134,18 +134,25 @@ def test_stop_containers_records_the_running_ones_then_stops_each_and_stop_holds
              for c in fake.inspected("container", lab.root) if c["State"]["Running"]]
     assert stops == [["docker", "stop", "--time", "10", "runner"]]
     actions = steps.plan_stop_containers(host, state, {})
-    actions[0].apply()
-    assert host.load_state().running_before_stop == ["runner"] and host.calls == []
+    actions[0].apply()                                  # inspect (keeper's layer: no changes)
+    assert "downtime_began_at" not in host.load_state().data
+    del host.calls[:]
     actions[1].apply()
+    assert host.load_state().running_before_stop == ["runner"] and host.calls == []
+    actions[2].apply()
     began = host.load_state().data["downtime_began_at"]
     assert began and host.calls == []                   # the downtime begins with the first stop
-    actions[2].apply()
+    actions[3].apply()
     assert host.calls == stops
     fake.advance(host, state, "stop_containers")
     record = host.read_json(os.path.join(host.export_dir, "containers.json"))
     assert [name_of(c) for c in record["containers"]] == ["keeper", "runner"]
     assert (record["layers"], record["dropped"], record["networks"]) == ({}, [], [])
+    # in the same module run, the stop step does not look again
+    assert host.containers_stopped and [a.command for a in steps.plan_stop(host, state, {})][
+        :1] == ["record the time in %s" % host.params["state_file"]]
     # after a power cut Docker started again, and runner with it: the stop step stops it again
+    host.containers_stopped = False                     # a new module run
     host.docker_cli.container("runner")["State"]["Running"] = True
     del host.calls[:]
     actions = steps.plan_stop(host, state, {})
@@ -182,18 +189,20 @@ def test_save_containers_commits_only_a_changed_layer_and_leaves_the_dropped_out
     del host.calls[:]
     apply_plan(steps.plan_stop_containers(host, state, {}))
     layers = os.path.join(host.export_dir, "layers.tar")
+    # what does not run is inspected and committed before the first stop (outside the
+    # downtime); a layer of one that ran is looked at once it stopped
     assert host.calls == [
-        ["docker", "stop", "--time", "7", "web"],                   # its own --stop-timeout
         ["docker", "container", "inspect", "joined", "layered", "web"],
         ["docker", "diff", LAYERED["Id"]],
         ["docker", "commit", "--pause=false", LAYERED["Id"], LAYER],
+        ["docker", "stop", "--time", "7", "web"],                   # its own --stop-timeout
         ["docker", "diff", WEB["Id"]],
         ["docker", "network", "inspect", "appnet"],
         ["docker", "save", "--output", layers + ".part", LAYER]]
     assert host.load_state().running_before_stop == ["web"]
     record = host.read_json(os.path.join(host.export_dir, "containers.json"))
     inspects = dict((name_of(c), c) for c in captured_containers(lab.root))
-    inspects["web"]["State"]["Running"] = False                  # inspected once stopped
+    assert inspects["web"]["State"]["Running"]                   # inspected before its stop
     assert record["containers"] == [inspects["layered"], inspects["web"]]
     assert record["networks"] == [APPNET]
     assert record["layers"] == {"layered": LAYER}

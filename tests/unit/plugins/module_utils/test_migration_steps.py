@@ -164,6 +164,8 @@ class FakeHost(mhost.MigrationHost):
         # what reads or changes the host through tools, replaced
         self.hold_docker = lambda: self.calls.append(["hold_docker"])
         self.unhold_docker = lambda: self.calls.append(["unhold_docker"])
+        self.release_hold = lambda: self.calls.append(["release_hold"])
+        self.install_hold = lambda: self.calls.append(["install_hold"]) and False
         self.release_loop_pool = lambda name: self.calls.append(["release_loop_pool", name]) or []
         self.mounts_under_docker_root = lambda: list(self.mounts)
         self.fs_type = lambda path: self.fs

@@ -10,7 +10,7 @@ import pytest
 
 import test_migration_steps as fake
 from ansible_collections.devmapper.storage.plugins.module_utils.migration import (
-    rollback, run, steps)
+    host as mhost, rollback, run, steps)
 from ansible_collections.devmapper.storage.plugins.module_utils.runners import ModuleError
 
 lab = fake.lab          # the fixture: Docker's directory and the parameters in tmp_path
@@ -68,7 +68,7 @@ def test_start_lets_docker_go_and_checks_it_runs_on_the_new_pool(lab):
     del host.calls[:]
     result = {}
     run.run_registered(host, state, "start", result)
-    assert host.calls == [["unhold_docker"], ["systemctl", "start", "docker.service"]]
+    assert host.calls == [["release_hold"], ["systemctl", "start", "docker.service"]]
     assert result["storage"] == {"driver": "devicemapper", "pool": "docker-thinpool"}
     assert host.load_state().downtime is not None
 
@@ -114,3 +114,35 @@ def test_a_rollback_removes_the_pool_under_the_name_it_has(lab, switched):
     assert host.calls == [["lvremove", "--yes", "docker/" + (
         "thinpool" if switched else "thinpool_migrating")], ["did", "lvremove --yes docker/" + (
             "thinpool" if switched else "thinpool_migrating")]]
+
+
+def test_docker_is_held_by_a_flag_file_with_no_reload_while_it_is_down(lab, monkeypatch):
+    """The drop-ins and the reload come at begin; the hold and its release are the flag file
+    alone; the drop-ins go (one reload) at verify, or when a rollback lets Docker go."""
+    units = lab.tmp / "systemd"
+    monkeypatch.setattr(mhost, "UNIT_DIR", str(units))
+    host = fake.FakeHost(fake.Module(lab.params))
+    for name in ("install_hold", "hold_docker", "release_hold", "unhold_docker"):
+        delattr(host, name)                             # the real ones, on files in tmp_path
+    host.unit_active = lambda unit: False
+    run.begin(host, None)
+    flag = str(lab.state_file.parent / "docker-held")
+    assert [c for c in host.calls if c[0] == "systemctl"] == [["systemctl", "daemon-reload"]]
+    for unit in ("docker.socket", "docker.service"):
+        text = (units / (unit + ".d") / "00-devmapper-migration-hold.conf").read_text()
+        assert "[Unit]\nConditionPathExists=!%s\n" % flag in text
+    assert not host.install_hold()                      # there already: no reload
+    del host.calls[:]
+    host.hold_docker()
+    assert os.path.exists(flag)
+    assert host.calls == [["systemctl", "stop", "docker.socket", "docker.service"]]
+    del host.calls[:]
+    host.release_hold()
+    assert not os.path.exists(flag) and host.calls == []
+    os.symlink("/dev/null", str(units / "docker.service"))     # masked by an earlier release
+    host.unhold_docker()
+    assert host.calls == [["systemctl", "unmask", "--no-reload", "docker.service"],
+                          ["systemctl", "daemon-reload"]]
+    assert not list(units.glob("*.d/*.conf"))
+    assert steps.plan_verify(host, host.load_state(), {})[0].command.endswith(
+        "systemctl daemon-reload")

@@ -9,12 +9,13 @@ INACTIVE = {"rc": 3, "stdout": "", "stderr": ""}
 
 
 def test_holding_and_releasing_units():
-    module = CapturedModule(OK, OK, INACTIVE, OK, OK, OK, OK)
+    module = CapturedModule(OK, OK, INACTIVE, OK, OK, OK, OK, OK)
     units = systemd.Systemd(module)
     units.mask(["docker.socket", "docker.service"])
     units.stop(["docker.socket", "docker.service"])
     assert units.is_active("docker.service") is False
     units.unmask(["docker.socket", "docker.service"])
+    units.unmask(["docker.socket"], reload=False)
     units.daemon_reload()
     units.restart("devmapper-pool@p.service")
     units.start("docker.service")
@@ -23,6 +24,7 @@ def test_holding_and_releasing_units():
         ["/sbin/systemctl", "stop", "docker.socket", "docker.service"],
         ["/sbin/systemctl", "is-active", "--quiet", "docker.service"],
         ["/sbin/systemctl", "unmask", "docker.socket", "docker.service"],
+        ["/sbin/systemctl", "unmask", "--no-reload", "docker.socket"],
         ["/sbin/systemctl", "daemon-reload"],
         ["/sbin/systemctl", "restart", "devmapper-pool@p.service"],
         ["/sbin/systemctl", "start", "docker.service"]]
