@@ -107,18 +107,23 @@ class FakeDocker(DockerCli):
         return ""
 
     def save(self, output, tags):
+        """Recorded; the file stands in for the archive: the inspects of the images saved (an
+        image committed in the test, not in the capture, by its tags alone)."""
         DockerCli.save(self, output, tags)
-        with open(output, "w") as handle:   # stands in for the image's tar
-            handle.write(" ".join(tags))
+        known = [i for i in self.inspected["image"] if set(i.get("RepoTags") or []) & set(tags)]
+        rest = sorted(set(tags) - set(t for i in known for t in i["RepoTags"]))
+        if rest:
+            known.append({"Id": "sha256:" + hashlib.sha256(" ".join(rest).encode()).hexdigest(),
+                          "RepoTags": rest, "Size": 1})
+        with open(output, "w") as handle:
+            json.dump(known, handle)
 
     def load(self, path):
         """Recorded; the images saved in ``path`` (by save) show, those not there already."""
         DockerCli.load(self, path)
-        have = set(t for i in self.inspected["image"] for t in i.get("RepoTags") or [])
-        tags = [t for t in pathlib.Path(path).read_text().split() if t not in have]
-        if tags:
-            self.inspected["image"].append({"Id": "sha256:" + hashlib.sha256(
-                " ".join(tags).encode()).hexdigest(), "RepoTags": tags, "Size": 1})
+        have = set(i["Id"] for i in self.inspected["image"])
+        self.inspected["image"] += [i for i in json.loads(pathlib.Path(path).read_text())
+                                    if i["Id"] not in have]
 
 
 class FakeApi(object):

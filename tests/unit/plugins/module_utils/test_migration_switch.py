@@ -146,3 +146,19 @@ def test_docker_is_held_by_a_flag_file_with_no_reload_while_it_is_down(lab, monk
     assert not list(units.glob("*.d/*.conf"))
     assert steps.plan_verify(host, host.load_state(), {})[0].command.endswith(
         "systemctl daemon-reload")
+
+
+def test_the_images_travel_in_one_archive_and_come_back_with_one_load(lab):
+    host, state = fake.begun(lab)
+    tags = sorted(t for i in state.data["inventory"]["images"] for t in i["tags"])
+    assert len(state.data["inventory"]["images"]) > 1
+    del host.calls[:]
+    fake.advance(host, state, "export")
+    archive = os.path.join(host.export_dir, "images.tar")
+    assert host.calls == [["docker", "save", "--output", archive + ".part"] + tags]
+    fake.advance(host, state, *steps.STEP_NAMES[1:steps.STEP_NAMES.index("import")])
+    host.docker_cli.inspected["image"] = []             # the new storage has none
+    del host.calls[:]
+    fake.advance(host, state, "import")
+    assert host.calls == [["docker", "load", "--input", archive]]
+    assert steps.plan_import(host, state, {}) == []     # redone: they are all there
