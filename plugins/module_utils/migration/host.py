@@ -72,6 +72,9 @@ class MigrationHost(object):
         # set when step stop_containers stopped them in this module run (step stop needs not
         # look again; it does after a power cut, when Docker may have started them at boot)
         self.containers_stopped = False
+        # set when step start started Docker in this module run (its directory holds only the
+        # volumes: step import needs not look for images)
+        self.started_empty = False
 
     # -- paths ---------------------------------------------------------------------------------
     def path(self, *parts):

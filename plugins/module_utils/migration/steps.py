@@ -243,7 +243,9 @@ def plan_release_source(host, state, result):
 
 def plan_import(host, state, result):
     manifest = export_manifest(host)
-    have = dict((i["id"], set(i["tags"])) for i in host.images())
+    # Docker started in this module run on a directory holding only the volumes: no image to
+    # look for (a docker call less before the images are back)
+    have = {} if host.started_empty else dict((i["id"], set(i["tags"])) for i in host.images())
     missing = [i for i in manifest["images"]
                if not (i["id"] in have and set(i["tags"]) <= have[i["id"]])]
     if not missing:

@@ -93,6 +93,7 @@ def start_and_wait(host, state, result):
                               if found["pool"] else "") if found else "did not answer",
             wanted["driver"], " on pool %s" % wanted["pool"] if wanted["pool"] else ""))
     result["storage"] = found
+    host.started_empty = True
 
 
 def plan_start(host, state, result):

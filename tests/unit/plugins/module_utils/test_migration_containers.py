@@ -216,6 +216,7 @@ def test_save_containers_commits_only_a_changed_layer_and_leaves_the_dropped_out
 def test_recreate_makes_the_network_then_the_containers_and_starts_those_that_ran(lab):
     host, state = captured_host(lab)
     fake.advance(host, state, *BEFORE_IMPORT)
+    host.started_empty = False      # import in a later module run: the images are there
     docker = host.docker_cli
     docker.inspected.update(container=[], network=[])        # the new storage
     del host.calls[:]
@@ -251,6 +252,7 @@ def test_the_old_bridge_goes_before_its_network_is_made_again_and_a_rollback_del
     # network's subnet; on a guest the new network's containers were not reached until it went.
     host, state = captured_host(lab)
     fake.advance(host, state, *BEFORE_IMPORT)
+    host.started_empty = False      # import in a later module run: the images are there
     host.docker_cli.inspected.update(container=[], network=[])
     appnet = json.loads(capture("docker network inspect appnet"))[0]
     old_bridge = "br-" + appnet["Id"][:12]
@@ -271,6 +273,7 @@ def test_the_old_bridge_goes_before_its_network_is_made_again_and_a_rollback_del
 def test_a_container_on_two_networks_is_recreated_on_both(lab):
     host, state = captured_host(lab, shows=shows_web_on_two_networks)
     fake.advance(host, state, *BEFORE_IMPORT)
+    host.started_empty = False      # import in a later module run: the images are there
     docker = host.docker_cli
     docker.inspected.update(container=[], network=[])        # the new storage
     del host.calls[:]
@@ -289,6 +292,7 @@ def test_a_container_on_two_networks_is_recreated_on_both(lab):
 def test_verify_names_each_container_that_differs_or_does_not_run(lab):
     host, state = captured_host(lab)
     fake.advance(host, state, *BEFORE_IMPORT)
+    host.started_empty = False      # import in a later module run: the images are there
     host.docker_cli.inspected.update(container=[], network=[])
     fake.advance(host, state, "import", "recreate")
     web = host.docker_cli.container("web")
@@ -309,6 +313,7 @@ def test_verify_compares_each_carried_volume_with_what_docker_shows(lab):
     host, state = fake.begun(lab)
     old_ids = dict((name_of(c), c["Id"]) for c in host.docker_cli.inspected["container"])
     fake.advance(host, state, *BEFORE_IMPORT)
+    host.started_empty = False      # import in a later module run: the images are there
     host.docker_cli.inspected["container"] = []        # the new storage, before the re-creation
     fake.advance(host, state, "import", "recreate")
     result = {}

@@ -158,7 +158,9 @@ def test_the_images_travel_in_one_archive_and_come_back_with_one_load(lab):
     assert host.calls == [["docker", "save", "--output", archive + ".part"] + tags]
     fake.advance(host, state, *steps.STEP_NAMES[1:steps.STEP_NAMES.index("import")])
     host.docker_cli.inspected["image"] = []             # the new storage has none
+    assert host.started_empty                           # Docker started in this module run
     del host.calls[:]
     fake.advance(host, state, "import")
     assert host.calls == [["docker", "load", "--input", archive]]
+    host.started_empty = False                          # a later module run looks
     assert steps.plan_import(host, state, {}) == []     # redone: they are all there
