@@ -285,6 +285,9 @@ class MigrationHost(object):
             self.loop.detach_now(loop)
         return loops
 
+    def dm_node_exists(self, name):
+        return os.path.exists(os.path.join("/dev/mapper", name))
+
     def vg_exists(self, vg):
         return self.lvm.vg_exists(vg)
 

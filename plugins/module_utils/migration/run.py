@@ -27,8 +27,6 @@ from ansible_collections.devmapper.storage.plugins.module_utils.migration.state 
     PHASE_COMPLETE, PHASE_MIGRATING, PHASE_ROLLING_BACK, MigrationState)
 from ansible_collections.devmapper.storage.plugins.module_utils.migration.steps import (
     MODULE_STEPS, PLANNERS, ROLE_STEPS, STEP_NAMES)
-
-THROUGH_CHOICES = MODULE_STEPS
 from ansible_collections.devmapper.storage.plugins.module_utils.runners import (
     ModuleError, apply_plan)
 
@@ -36,6 +34,8 @@ CONTROL_STEPS = ("status", "preflight", "begin", "record", "finish", "rollback")
 # The module's choices for ``step`` (and ``name`` with step=record)
 STEP_CHOICES = CONTROL_STEPS + tuple(s for s in STEP_NAMES if s not in ROLE_STEPS)
 RECORD_CHOICES = ROLE_STEPS
+# ``through``: the steps the module runs itself
+THROUGH_CHOICES = MODULE_STEPS
 
 
 def saved_paths(params):

@@ -277,9 +277,10 @@ def plan_verify(host, state, result):
         host.hold_drop_in(u) for u in DOCKER_UNITS), "the hold is over (its flag went at start; "
         "the reload waited until now, out of the downtime), and systemd reads the unit files "
         "the switch wrote", host.unhold_docker)]
-    return release + manifest + [Do("compare image ids and tags with the export, each volume with the directory "
-               "carried over, and each container's kept settings with its inspect from before",
-               "nothing is lost", verify, host, state, result)]
+    compare = Do("compare image ids and tags with the export, each volume with the directory "
+                 "carried over, and each container's kept settings with its inspect from before",
+                 "nothing is lost", verify, host, state, result)
+    return release + manifest + [compare]
 
 
 StepSpec = collections.namedtuple("StepSpec", "name plan")

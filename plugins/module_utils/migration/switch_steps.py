@@ -49,7 +49,12 @@ def rename_pool(host, vg, staged, pool):
 def plan_rename(host, state):
     vg, pool, staged = (state.data["target_vg"], state.data["target_pool"],
                         state.data.get("staged_pool"))
-    lvs = host.lv_names(vg)
+    # the active pools' device nodes first: an lvs call costs a fraction of a second while
+    # Docker is down (LVM activates the VG at boot, so they are there after a power cut too)
+    if host.dm_node_exists(lvm_dm_name(vg, pool)):
+        return []
+    lvs = [staged] if staged and host.dm_node_exists(lvm_dm_name(vg, staged)) else \
+        host.lv_names(vg)
     if pool in lvs:
         return []
     if not staged or staged not in lvs:

@@ -176,6 +176,8 @@ class FakeHost(mhost.MigrationHost):
         self.fs_type = lambda path: self.fs
         self.xfs_ftype = lambda where: inventory.xfs_ftype(self.xfs_info)
         self.vg_exists = lambda vg: self.vg
+        self.dm_nodes = set()               # /dev/mapper: none, so lvs (lv_names) is asked
+        self.dm_node_exists = lambda name: name in self.dm_nodes
         self.lv_names = lambda vg: list(self.lvs) if self.vg else []
         self.tar_extract = lambda archive, directory, exclude=(): self.calls.append(
             ["tar_extract", archive, directory] + list(exclude))

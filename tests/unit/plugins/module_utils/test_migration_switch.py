@@ -10,7 +10,7 @@ import pytest
 
 import test_migration_steps as fake
 from ansible_collections.devmapper.storage.plugins.module_utils.migration import (
-    host as mhost, rollback, run, steps)
+    host as mhost, rollback, run, steps, switch_steps)
 from ansible_collections.devmapper.storage.plugins.module_utils.runners import ModuleError
 
 lab = fake.lab          # the fixture: Docker's directory and the parameters in tmp_path
@@ -33,6 +33,13 @@ def test_the_switch_renames_the_staged_pool_writes_the_files_and_merges_daemon_j
         lab.params["daemon_settings"], **{"log-level": "warn"})        # the other keys stay
     host.lvs = ["other", "thinpool"]                                   # as lvrename left them
     assert steps.plan_switch(host, state, {}) == []                    # redone: nothing to do
+    # the active pools' device nodes answer without lvs
+    host.lv_names = None
+    host.dm_nodes = {"docker-thinpool_migrating"}
+    assert [a.command for a in switch_steps.plan_rename(host, state)] == [
+        "lvrename docker thinpool_migrating thinpool"]
+    host.dm_nodes = {"docker-thinpool"}
+    assert switch_steps.plan_rename(host, state) == []
 
 
 def test_the_switch_refuses_when_the_pool_made_before_the_stop_is_gone(lab):
