@@ -47,11 +47,9 @@ class Systemd(object):
         rc, dummy, dummy = self.systemctl.run(["is-active", "--quiet", unit], check=False)
         return rc == 0
 
-    def mask(self, units):
-        self.systemctl.run(["mask"] + list(units))
-
     def unmask(self, units, reload=True):
-        """``reload``: let systemctl reload the manager after it (its default)."""
+        """``reload``: let systemctl reload the manager after it (its default). (Masks are left
+        by earlier releases' migrations; this one holds Docker with a drop-in.)"""
         self.systemctl.run(["unmask"] + ([] if reload else ["--no-reload"]) + list(units))
 
     def stop(self, units):
