@@ -115,8 +115,10 @@ def remove_path(path):
         os.unlink(path)
 
 
-def write_durably(path, text, dir_mode=0o755):
-    """``text`` to ``path`` as write_json_durably does (no module: a plain rename)."""
+def write_durably(path, text, dir_mode=0o755, rename=os.rename):
+    """Temp file, fsync, atomic rename (``rename``: AnsibleModule.atomic_move keeps SELinux
+    contexts), fsync of the directory: after a power cut the file is either the old one or the
+    new one, whole."""
     directory = os.path.dirname(path)
     if not os.path.isdir(directory):
         os.makedirs(directory, dir_mode)
@@ -125,23 +127,19 @@ def write_durably(path, text, dir_mode=0o755):
         handle.write(text)
         handle.flush()
         os.fsync(handle.fileno())
-    os.rename(tmp, path)
+    rename(tmp, path)
     fsync_path(directory)
 
 
 def write_json_durably(module, path, data):
-    """Temp file, fsync, atomic rename, fsync of the directory: after a power cut the file is
-    either the old one or the new one, whole."""
-    directory = os.path.dirname(path)
-    if not os.path.isdir(directory):
-        os.makedirs(directory, 0o700)
-    tmp = "%s.tmp.%d" % (path, os.getpid())
-    with open(tmp, "w") as handle:
-        json.dump(data, handle, indent=1, sort_keys=True)
-        handle.flush()
-        os.fsync(handle.fileno())
-    module.atomic_move(tmp, path)
-    fsync_path(directory)
+    write_durably(path, json.dumps(data, indent=1, sort_keys=True), 0o700, module.atomic_move)
+
+
+def remove_durably(path):
+    """Remove file ``path`` (nothing there is not an error) and sync its directory."""
+    if os.path.lexists(path):
+        os.unlink(path)
+        fsync_path(os.path.dirname(path))
 
 
 def read_json(path):

@@ -19,7 +19,7 @@ from ansible_collections.devmapper.storage.plugins.module_utils.host.docker impo
     DockerCli, pool_name)
 from ansible_collections.devmapper.storage.plugins.module_utils.host.docker_api import DockerApi
 from ansible_collections.devmapper.storage.plugins.module_utils.host.files import (
-    fsync_path, mount_point, read_json, read_text, write_durably, write_json_durably)
+    mount_point, read_json, read_text, remove_durably, write_durably, write_json_durably)
 from ansible_collections.devmapper.storage.plugins.module_utils.host.loop import LoopDevices
 from ansible_collections.devmapper.storage.plugins.module_utils.host.lvm import LvmReports
 from ansible_collections.devmapper.storage.plugins.module_utils.host.systemd import Systemd
@@ -211,9 +211,7 @@ class MigrationHost(object):
 
     def release_hold(self):
         """Docker may start again (no reload: the drop-ins' condition is read at each start)."""
-        if os.path.exists(self.hold_flag):
-            os.unlink(self.hold_flag)
-            fsync_path(os.path.dirname(self.hold_flag))
+        remove_durably(self.hold_flag)
 
     def unhold_docker(self):
         """The hold released and its drop-ins removed (and a mask an earlier release made), one
@@ -224,10 +222,7 @@ class MigrationHost(object):
         if masked:
             self.systemd.unmask(masked, reload=False)
         for unit in DOCKER_UNITS:
-            drop_in = self.hold_drop_in(unit)
-            if os.path.exists(drop_in):
-                os.unlink(drop_in)
-                fsync_path(os.path.dirname(drop_in))
+            remove_durably(self.hold_drop_in(unit))
         self.systemd.daemon_reload()
 
     def start_docker_and_wait(self, seconds=120):
@@ -286,7 +281,7 @@ class MigrationHost(object):
         return loops
 
     def dm_node_exists(self, name):
-        return os.path.exists(os.path.join("/dev/mapper", name))
+        return self.dm.node_exists(name)
 
     def vg_exists(self, vg):
         return self.lvm.vg_exists(vg)

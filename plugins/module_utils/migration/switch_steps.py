@@ -26,7 +26,7 @@ import os
 
 from ansible_collections.devmapper.storage.plugins.module_utils import daemon_config
 from ansible_collections.devmapper.storage.plugins.module_utils.host.docker import storage_of
-from ansible_collections.devmapper.storage.plugins.module_utils.host.files import fsync_path
+from ansible_collections.devmapper.storage.plugins.module_utils.host.files import remove_durably
 from ansible_collections.devmapper.storage.plugins.module_utils.lvm_pool import lvm_dm_name
 from ansible_collections.devmapper.storage.plugins.module_utils.managed_files import (
     check_params as check_files, plan_files, read_files)
@@ -66,19 +66,13 @@ def plan_rename(host, state):
                rename_pool, host, vg, staged, pool)]
 
 
-def remove_file(path):
-    if os.path.lexists(path):
-        os.unlink(path)
-        fsync_path(os.path.dirname(path))
-
-
 def plan_switch(host, state, result):
     params = host.params
     actions = plan_rename(host, state) if state.data["target"] == "direct_lvm" else []
     wanted = check_files(params, "switch_files")
     actions += plan_files(host.module, wanted, read_files(wanted))
     actions += [Do("rm %s" % path, "Docker no longer uses it on %s" % state.data["target"],
-                   remove_file, path)
+                   remove_durably, path)
                 for path in params["switch_remove"] or [] if os.path.lexists(path)]
     if params["daemon_settings"]:
         path = params["daemon_config_path"]
